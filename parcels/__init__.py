@@ -1,0 +1,1 @@
+"""The domain core: stages, tracking numbers, promises, markets, storage and use cases."""

@@ -1,0 +1,184 @@
+"""Ingest carriers' tracking events: validated one by one, stored idempotently, kept in time order.
+
+A batch keeps its valid events even when some are rejected; each rejected event gets
+its own error. Ingestion is idempotent on the carrier's event id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from parcels.stages import UnknownEventCode, lookup
+from parcels.storage import queries
+from parcels.storage.db import session_scope
+from parcels.storage.models import TrackingEvent
+from parcels.tracking_numbers import validate
+
+MAX_BATCH = 5000
+
+
+class RecordError(ValueError):
+    """One input record that cannot be used, with a message fit for the operator."""
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingEvent:
+    event_id: str
+    tracking_number: str
+    code: str
+    stage: int
+    kind: str
+    occurred_at: datetime
+    location: str | None
+
+
+@dataclass(slots=True)
+class Rejection:
+    index: int
+    event_id: str | None
+    error: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "event_id": self.event_id, "error": self.error}
+
+
+@dataclass(slots=True)
+class IngestReport:
+    accepted: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "accepted": len(self.accepted),
+            "duplicates": len(self.duplicates),
+            "rejected": [r.as_dict() for r in self.rejected],
+        }
+
+    def merge(self, other: IngestReport, index_offset: int = 0) -> None:
+        self.accepted += other.accepted
+        self.duplicates += other.duplicates
+        self.rejected += [Rejection(r.index + index_offset, r.event_id, r.error) for r in other.rejected]
+
+
+def required_text(record: Mapping[str, Any], name: str, max_length: int) -> str:
+    value = record.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise RecordError(f"{name} is missing")
+    if not isinstance(value, str | int):
+        raise RecordError(f"{name} must be a string")
+    text = str(value).strip()
+    if len(text) > max_length:
+        raise RecordError(f"{name} is longer than {max_length} characters")
+    return text
+
+
+def optional_text(record: Mapping[str, Any], name: str, max_length: int) -> str | None:
+    value = record.get(name)
+    if value is None or value == "":
+        return None
+    return required_text(record, name, max_length)
+
+
+def aware_time(record: Mapping[str, Any], name: str) -> datetime:
+    raw = required_text(record, name, 64)
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise RecordError(f"{name} {raw!r} is not an ISO 8601 date-time") from None
+    if moment.tzinfo is None:
+        raise RecordError(f"{name} {raw!r} has no UTC offset; add one, e.g. 2026-11-20T10:15:00+01:00")
+    return moment.astimezone(UTC)
+
+
+def valid_tracking_number(record: Mapping[str, Any]) -> str:
+    raw = required_text(record, "tracking_number", 40)
+    candidate = validate(raw)
+    if not candidate.valid:
+        raise RecordError(f"tracking_number {raw!r} is not a valid S10 or LP number ({candidate.problem})")
+    return candidate.number
+
+
+def parse_event(record: Any) -> IncomingEvent:
+    if not isinstance(record, Mapping):
+        raise RecordError("an event must be a JSON object")
+    event_id = required_text(record, "event_id", 128)
+    tracking_number = valid_tracking_number(record)
+    raw_code = required_text(record, "code", 48)
+    try:
+        code = lookup(raw_code)
+    except UnknownEventCode:
+        raise RecordError(f"unknown event code {raw_code!r}: add it to the code table (parcels/event_codes.csv)") from None
+    return IncomingEvent(
+        event_id=event_id,
+        tracking_number=tracking_number,
+        code=code.code,
+        stage=int(code.stage),
+        kind=str(code.kind),
+        occurred_at=aware_time(record, "occurred_at"),
+        location=optional_text(record, "location", 120),
+    )
+
+
+def ingest_events(records: Sequence[Any], received_at: datetime, engine: Engine | None = None) -> IngestReport:
+    """Store the valid events of a batch in one transaction."""
+    if len(records) > MAX_BATCH:
+        raise RecordError(f"a batch holds at most {MAX_BATCH} events, got {len(records)}")
+    try:
+        with session_scope(engine) as session:
+            return _ingest(session, records, received_at)
+    except IntegrityError:
+        # Another writer stored some of the same events meanwhile: they are duplicates now.
+        with session_scope(engine) as session:
+            return _ingest(session, records, received_at)
+
+
+def _ingest(session: Session, records: Sequence[Any], received_at: datetime) -> IngestReport:
+    report = IngestReport()
+    parsed: list[tuple[int, IncomingEvent]] = []
+    for index, record in enumerate(records):
+        try:
+            parsed.append((index, parse_event(record)))
+        except RecordError as error:
+            event_id = record.get("event_id") if isinstance(record, Mapping) else None
+            report.rejected.append(Rejection(index, event_id if isinstance(event_id, str) else None, str(error)))
+
+    ids = queries.shipment_ids(session, (event.tracking_number for _, event in parsed))
+    stored = queries.existing_event_ids(session, (event.event_id for _, event in parsed))
+    touched: set[int] = set()
+    for index, event in parsed:
+        shipment_id = ids.get(event.tracking_number)
+        if shipment_id is None:
+            report.rejected.append(
+                Rejection(index, event.event_id, f"unknown tracking number {event.tracking_number}: register the shipment first")
+            )
+            continue
+        if event.event_id in stored:
+            report.duplicates.append(event.event_id)
+            continue
+        stored.add(event.event_id)
+        session.add(
+            TrackingEvent(
+                event_id=event.event_id,
+                shipment_id=shipment_id,
+                code=event.code,
+                stage=event.stage,
+                kind=event.kind,
+                occurred_at=event.occurred_at,
+                location=event.location,
+                received_at=received_at,
+            )
+        )
+        touched.add(shipment_id)
+        report.accepted.append(event.event_id)
+    session.flush()
+    queries.refresh_progress(session, touched)
+    report.rejected.sort(key=lambda r: r.index)
+    return report

@@ -1,0 +1,86 @@
+"""Small query functions between the use cases and the tables."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from parcels.policy import current_policy
+from parcels.stages import EventKind, Stage
+from parcels.status import Event, ShipmentFacts, ordered
+from parcels.storage.models import Shipment, TrackingEvent
+
+
+def _facts(row: Shipment) -> ShipmentFacts:
+    market = current_policy().markets[row.market_code]
+    return ShipmentFacts(
+        tracking_number=row.tracking_number,
+        product_code=row.product_code,
+        market_code=row.market_code,
+        destination_postal_code=row.destination_postal_code,
+        destination_city=row.destination_city,
+        paid_at=row.paid_at,
+        promised_date=row.promised_date,
+        deadline_at=row.deadline_at,
+        time_zone=market.zone_for(row.destination_postal_code).key,
+    )
+
+
+def _event(row: TrackingEvent) -> Event:
+    return Event(
+        event_id=row.event_id,
+        code=row.code,
+        stage=Stage(row.stage),
+        kind=EventKind(row.kind),
+        occurred_at=row.occurred_at,
+        location=row.location,
+    )
+
+
+def shipments_with_events(session: Session, tracking_numbers: Collection[str]) -> dict[str, tuple[ShipmentFacts, list[Event]]]:
+    """The shipments among ``tracking_numbers`` that exist, each with its events in time order."""
+    if not tracking_numbers:
+        return {}
+    rows = session.scalars(select(Shipment).where(Shipment.tracking_number.in_(tracking_numbers))).all()
+    by_id = {row.id: row for row in rows}
+    events: dict[int, list[Event]] = {row.id: [] for row in rows}
+    if by_id:
+        for event in session.scalars(select(TrackingEvent).where(TrackingEvent.shipment_id.in_(by_id))):
+            events[event.shipment_id].append(_event(event))
+    return {row.tracking_number: (_facts(row), ordered(events[row.id])) for row in rows}
+
+
+def shipment_ids(session: Session, tracking_numbers: Iterable[str]) -> dict[str, int]:
+    numbers = set(tracking_numbers)
+    if not numbers:
+        return {}
+    return dict(session.execute(select(Shipment.tracking_number, Shipment.id).where(Shipment.tracking_number.in_(numbers))).tuples())
+
+
+def existing_event_ids(session: Session, event_ids: Iterable[str]) -> set[str]:
+    ids = set(event_ids)
+    if not ids:
+        return set()
+    return set(session.scalars(select(TrackingEvent.event_id).where(TrackingEvent.event_id.in_(ids))))
+
+
+def refresh_progress(session: Session, shipment_ids_: Collection[int]) -> None:
+    """Recompute the denormalised progress columns of these shipments from all their events."""
+    if not shipment_ids_:
+        return
+    history: dict[int, list[TrackingEvent]] = {sid: [] for sid in shipment_ids_}
+    for event in session.scalars(select(TrackingEvent).where(TrackingEvent.shipment_id.in_(shipment_ids_))):
+        history[event.shipment_id].append(event)
+    for shipment in session.scalars(select(Shipment).where(Shipment.id.in_(shipment_ids_))):
+        events = sorted(history[shipment.id], key=lambda e: (e.occurred_at, e.stage, e.event_id))
+        shipment.current_stage = events[-1].stage if events else None
+        shipment.last_event_at = events[-1].occurred_at if events else None
+        shipment.first_attempt_at = _first(events, {EventKind.ATTEMPT_FAILED, EventKind.DELIVERED})
+        shipment.delivered_at = _first(events, {EventKind.DELIVERED})
+
+
+def _first(events: list[TrackingEvent], kinds: set[EventKind]) -> datetime | None:
+    return next((e.occurred_at for e in events if e.kind in kinds), None)

@@ -1,0 +1,72 @@
+"""The "where is my parcel?" use case: numbers in, one answer per number out."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from parcels.status import ParcelStatus, summarize
+from parcels.storage.db import session_scope
+from parcels.storage.queries import shipments_with_events
+from parcels.tracking_numbers import Candidate, Problem, find_tracking_numbers
+
+
+class Finding(enum.StrEnum):
+    FOUND = "found"
+    UNKNOWN = "unknown"  # well-formed, but we have no such shipment
+    CHECK_DIGIT = "check_digit"
+    LENGTH = "length"
+
+
+@dataclass(frozen=True, slots=True)
+class TrackAnswer:
+    number: str
+    finding: Finding
+    status: ParcelStatus | None = None
+
+
+def track_candidates(candidates: Iterable[Candidate], now: datetime, engine: Engine | None = None) -> list[TrackAnswer]:
+    candidates = list(candidates)
+    valid = [c.number for c in candidates if c.valid]
+    with session_scope(engine) as session:
+        found = shipments_with_events(session, valid)
+    answers = []
+    for candidate in candidates:
+        if candidate.problem is Problem.CHECK_DIGIT:
+            answers.append(TrackAnswer(candidate.number, Finding.CHECK_DIGIT))
+        elif candidate.problem is Problem.LENGTH:
+            answers.append(TrackAnswer(candidate.number, Finding.LENGTH))
+        elif candidate.number in found:
+            facts, events = found[candidate.number]
+            answers.append(TrackAnswer(candidate.number, Finding.FOUND, summarize(facts, events, now)))
+        else:
+            answers.append(TrackAnswer(candidate.number, Finding.UNKNOWN))
+    return answers
+
+
+def track_text(text: str, now: datetime, engine: Engine | None = None) -> list[TrackAnswer]:
+    """Answer every tracking number written in ``text`` (none found: an empty list)."""
+    return track_candidates(find_tracking_numbers(text), now, engine)
+
+
+def answer_message(answer: TrackAnswer) -> tuple[str, dict[str, object]]:
+    """The catalogue message that answers ``answer`` and the variables it needs."""
+    status = answer.status
+    if status is None:
+        return "tracking_number_problem", {"number": answer.number, "problem": str(answer.finding)}
+    last = status.last_event
+    return "parcel_status", {
+        "number": answer.number,
+        "progress": str(status.progress),
+        "stage": int(status.stage) if status.stage else None,
+        "last_event_at": last.occurred_at if last else None,
+        "last_event_place": last.location if last else None,
+        "promised_date": status.shipment.promised_date,
+        "delivered_at": status.delivered_at,
+        "on_time": status.on_time,
+        "time_zone": status.shipment.time_zone,
+    }

@@ -1,0 +1,1 @@
+"""The message catalogue: Jinja2 files per message x channel x locale, and the one renderer."""
