@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime, format_time
 from babel.numbers import format_currency
 from jinja2 import FileSystemLoader, StrictUndefined, TemplateNotFound, pass_context, select_autoescape
-from jinja2.runtime import Context
+from jinja2.runtime import Context, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 TEMPLATES_DIR = Path(__file__).resolve().parent
@@ -27,6 +27,13 @@ DEFAULT_LOCALE = "es"
 
 class MissingTemplate(LookupError):
     pass
+
+
+def _defined(value: Any) -> Any:
+    """Filters see StrictUndefined before it fails: make it fail with the variable's name."""
+    if isinstance(value, Undefined):
+        value._fail_with_undefined_error()
+    return value
 
 
 def _locale(context: Context) -> str:
@@ -40,26 +47,26 @@ def _localised(value: datetime, context: Context, time_zone: str | None) -> date
 
 @pass_context
 def _date_filter(context: Context, value: date | datetime, format: str = "long", time_zone: str | None = None) -> str:
-    if isinstance(value, datetime):
+    if isinstance(_defined(value), datetime):
         value = _localised(value, context, time_zone).date()
     return format_date(value, format=format, locale=_locale(context))
 
 
 @pass_context
 def _time_filter(context: Context, value: datetime, format: str = "short", time_zone: str | None = None) -> str:
-    return format_time(_localised(value, context, time_zone), format=format, locale=_locale(context))
+    return format_time(_localised(_defined(value), context, time_zone), format=format, locale=_locale(context))
 
 
 @pass_context
 def _datetime_filter(context: Context, value: datetime, format: str = "long", time_zone: str | None = None) -> str:
-    moment = _localised(value, context, time_zone)
+    moment = _localised(_defined(value), context, time_zone)
     day = format_date(moment.date(), format=format, locale=_locale(context))
     return f"{day}, {format_time(moment, format='short', locale=_locale(context))}"
 
 
 @pass_context
 def _money_filter(context: Context, value: Decimal | int | str, currency: str = "EUR") -> str:
-    return format_currency(Decimal(str(value)), currency, locale=_locale(context))
+    return format_currency(Decimal(str(_defined(value))), currency, locale=_locale(context))
 
 
 def _environment() -> ImmutableSandboxedEnvironment:

@@ -57,7 +57,8 @@ def shipment_ids(session: Session, tracking_numbers: Iterable[str]) -> dict[str,
     numbers = set(tracking_numbers)
     if not numbers:
         return {}
-    return dict(session.execute(select(Shipment.tracking_number, Shipment.id).where(Shipment.tracking_number.in_(numbers))).tuples())
+    rows = session.execute(select(Shipment.tracking_number, Shipment.id).where(Shipment.tracking_number.in_(numbers)))
+    return {number: shipment_id for number, shipment_id in rows}
 
 
 def existing_event_ids(session: Session, event_ids: Iterable[str]) -> set[str]:

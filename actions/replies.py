@@ -1,0 +1,18 @@
+"""How an action speaks: in the conversation's language, in the shape of its channel."""
+
+from __future__ import annotations
+
+from rasa_sdk import Tracker
+
+from templates.renderer import DEFAULT_LOCALE
+
+# Rasa's input channel names mapped to the catalogue's channels.
+_CHANNELS = {"whatsapp": "whatsapp", "twilio_whatsapp": "whatsapp", "sms": "sms"}
+
+
+def language_of(tracker: Tracker) -> str:
+    return tracker.get_slot("language") or DEFAULT_LOCALE
+
+
+def channel_of(tracker: Tracker) -> str:
+    return _CHANNELS.get(tracker.get_latest_input_channel() or "", "web")

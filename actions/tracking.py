@@ -1,0 +1,65 @@
+"""Where is my parcel? Answers for every number the shopper gave, or asks for one."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.replies import channel_of, language_of
+from parcels.track import Finding, answer_message, track_candidates
+from parcels.tracking_numbers import Candidate, find_tracking_numbers
+from templates.renderer import render_message
+
+log = logging.getLogger(__name__)
+
+
+async def answer_parcels(dispatcher: CollectingDispatcher, tracker: Tracker, candidates: list[Candidate]) -> list[EventType]:
+    try:
+        answers = await asyncio.to_thread(track_candidates, candidates, datetime.now(UTC))
+    except SQLAlchemyError:
+        log.exception("tracking lookup failed")
+        dispatcher.utter_message(response="utter_tracking_unavailable")
+        return []
+    language, channel = language_of(tracker), channel_of(tracker)
+    for answer in answers:
+        message, variables = answer_message(answer)
+        dispatcher.utter_message(text=render_message(message, channel, language, variables))
+    found = [answer.number for answer in answers if answer.finding is Finding.FOUND]
+    if found and found != tracker.get_slot("tracking_numbers"):
+        return [SlotSet("tracking_numbers", found)]
+    return []
+
+
+class ActionTrackParcel(Action):
+    def name(self) -> str:
+        return "action_track_parcel"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        candidates = find_tracking_numbers(tracker.latest_message.get("text") or "")
+        if not candidates:
+            candidates = [Candidate(number) for number in tracker.get_slot("tracking_numbers") or []]
+        if not candidates:
+            dispatcher.utter_message(response="utter_ask_tracking_number")
+            return []
+        return await answer_parcels(dispatcher, tracker, candidates)
+
+
+class ActionFallback(Action):
+    """A message the NLU could not place: still answered if it holds a tracking number."""
+
+    def name(self) -> str:
+        return "action_fallback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        candidates = find_tracking_numbers(tracker.latest_message.get("text") or "")
+        if candidates:
+            return await answer_parcels(dispatcher, tracker, candidates)
+        dispatcher.utter_message(response="utter_default")
+        return []

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Train the assistant only when its inputs (config.yml, domain.yml, data/) changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export RASA_TELEMETRY_ENABLED=false
+
+fingerprint=$(find config.yml domain.yml data requirements/rasa.txt -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+if [ -f models/assistant.tar.gz ] && [ "$(cat models/assistant.sha256 2>/dev/null)" = "$fingerprint" ]; then
+  echo "==> the model is up to date (models/assistant.tar.gz)"
+  exit 0
+fi
+echo "==> training the assistant (config.yml, domain.yml or data/ changed)"
+mkdir -p models
+PYTHONPATH=. .venv-rasa/bin/rasa train --config config.yml --domain domain.yml --data data \
+  --out models --fixed-model-name assistant --quiet
+echo "$fingerprint" > models/assistant.sha256

@@ -1,0 +1,78 @@
+"""The operators' API: register shipments and ingest carriers' tracking events."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
+
+from parcels.ingest import IngestReport, RecordError, ingest_events
+from parcels.shipments import register_shipments
+from web.keys import SETTINGS
+
+log = logging.getLogger(__name__)
+routes = web.RouteTableDef()
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+def _authorised(request: web.Request) -> web.Response | None:
+    key = request.app[SETTINGS].tracking_api_key
+    if key is None:
+        return _error(503, "the ingestion API is off: set TRACKING_API_KEY to turn it on")
+    given = request.headers.get("X-Api-Key") or request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if not given or not hmac.compare_digest(given.encode(), key.encode()):
+        return _error(401, "missing or wrong API key (X-Api-Key or Authorization: Bearer)")
+    return None
+
+
+async def _batch(request: web.Request, field: str) -> list[Any] | web.Response:
+    try:
+        body = await request.json(loads=json.loads)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        return _error(400, f"the body is not valid JSON: {error}")
+    records = body.get(field) if isinstance(body, dict) else body
+    if not isinstance(records, list):
+        return _error(400, f'send a JSON list, or an object {{"{field}": [...]}}')
+    return records
+
+
+async def _run(request: web.Request, field: str, use_case: Callable[[Sequence[Any]], IngestReport]) -> web.Response:
+    if (refusal := _authorised(request)) is not None:
+        return refusal
+    records = await _batch(request, field)
+    if isinstance(records, web.Response):
+        return records
+    try:
+        report = await asyncio.to_thread(use_case, records)
+    except RecordError as error:
+        return _error(413, str(error))
+    except SQLAlchemyError:
+        log.exception("storing a batch of %s failed", field)
+        return _error(503, "the database is unavailable; nothing was stored, send the batch again")
+    if report.rejected and not (report.accepted or report.duplicates):
+        status = 422
+    elif report.rejected:
+        status = 207
+    else:
+        status = 200
+    return web.json_response(report.as_dict(), status=status)
+
+
+@routes.post("/api/tracking/events")
+async def post_events(request: web.Request) -> web.Response:
+    return await _run(request, "events", lambda records: ingest_events(records, received_at=datetime.now(UTC)))
+
+
+@routes.post("/api/shipments")
+async def post_shipments(request: web.Request) -> web.Response:
+    return await _run(request, "shipments", register_shipments)
