@@ -52,3 +52,12 @@ def db(migrated: Engine) -> Iterator[Engine]:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def stack(migrated: Engine, artifacts: Path):  # type: ignore[no-untyped-def]
+    """The real rasa, actions and web processes, started once for the end-to-end tests."""
+    from tests.processes import running_stack
+
+    with running_stack(artifacts / "logs") as running:
+        yield running

@@ -1,0 +1,28 @@
+.PHONY: run test setup train nlu-report lint format bench clean
+
+run:          ## install what is missing, train if stale, seed demo data, start every process
+	@scripts/run.sh
+
+test:         ## the whole test suite (SQLite, then PostgreSQL when available)
+	@scripts/test.sh
+
+setup:        ## the two virtual environments and the web page's npm packages
+	@scripts/setup.sh
+
+train: setup  ## train the assistant if config.yml, domain.yml or data/ changed
+	@scripts/train.sh
+
+nlu-report:   ## intent scores per language on held-out folds of our data
+	@scripts/nlu_report.sh
+
+lint:
+	@.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+format:
+	@.venv/bin/ruff check --fix . && .venv/bin/ruff format .
+
+bench: setup train  ## benchmarks: each prints a ratio against a baseline measured in the same run
+	@PYTHONPATH=. .venv/bin/python bench/chat_latency.py
+
+clean:
+	rm -rf models results tests/artifacts var

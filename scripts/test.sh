@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# `make test`: install what is missing, train if stale, lint, then the whole suite on
+# SQLite and, when PostgreSQL is available here, again on PostgreSQL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export RASA_TELEMETRY_ENABLED=false PYTHONPATH=.
+
+scripts/setup.sh
+scripts/system-deps.sh
+scripts/train.sh
+
+echo "==> ruff"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+
+run_pytest() {  # pytest's exit code 5 (no tests collected) is a failure here
+  local code=0
+  .venv/bin/python -m pytest "$@" || code=$?
+  if [ "$code" -eq 5 ]; then
+    echo "pytest collected no tests: failing" >&2
+    return 1
+  fi
+  return "$code"
+}
+
+echo "==> tests on SQLite"
+run_pytest -p no:cacheprovider
+
+if [ -n "${TEST_DATABASE_URL:-}" ] || { [ "$(id -u)" -eq 0 ] && command -v pg_lsclusters >/dev/null; }; then
+  url=${TEST_DATABASE_URL:-$(scripts/postgres.sh parcels_test)}
+  echo "==> tests on PostgreSQL"
+  TEST_DATABASE_URL=$url run_pytest -p no:cacheprovider
+else
+  echo "==> PostgreSQL not available here: set TEST_DATABASE_URL to run the suite on it"
+fi

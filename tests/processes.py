@@ -1,0 +1,123 @@
+"""Start the product's real processes (rasa, actions, web) for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "models" / "assistant.tar.gz"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class Stack:
+    rasa_url: str
+    actions_url: str
+    web_url: str
+    token: str
+    api_key: str
+    endpoints_file: Path
+
+    def chat(self, sender: str, text: str, metadata: dict | None = None) -> list[str]:
+        """One turn over Rasa's REST channel: the texts the assistant answered."""
+        response = requests.post(
+            f"{self.rasa_url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": text, "metadata": metadata or {}},
+            timeout=60,
+        )
+        response.raise_for_status()
+        return [m["text"] for m in response.json() if "text" in m]
+
+    def slot(self, sender: str, name: str) -> object:
+        response = requests.get(
+            f"{self.rasa_url}/conversations/{sender}/tracker", params={"token": self.token}, timeout=30
+        )
+        response.raise_for_status()
+        return response.json()["slots"].get(name)
+
+
+def _wait(url: str, process: subprocess.Popen, log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited early; see {log}:\n{log.read_text()[-3000:]}")
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f}s; see {log}")
+
+
+@contextmanager
+def running_stack(logs: Path) -> Iterator[Stack]:
+    """rasa + actions + web on free ports, sharing the tests' DATABASE_URL; stopped on exit."""
+    if not MODEL.exists():
+        raise RuntimeError("no trained model: run scripts/train.sh (make train) first")
+    logs.mkdir(parents=True, exist_ok=True)
+    rasa_port, actions_port, web_port = free_port(), free_port(), free_port()
+    token, api_key = secrets.token_hex(8), secrets.token_hex(8)
+    endpoints = logs / "endpoints.yml"
+    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
+    env = {
+        **os.environ,
+        "RASA_TELEMETRY_ENABLED": "false",
+        "PYTHONPATH": str(ROOT),
+        "RASA_PUBLIC_URL": f"http://127.0.0.1:{rasa_port}",
+        "TRACKING_API_KEY": api_key,
+    }
+    commands = {
+        "actions": [str(ROOT / ".venv/bin/python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(actions_port)],
+        "web": [str(ROOT / ".venv/bin/python"), "-m", "web", "--host", "127.0.0.1", "--port", str(web_port)],
+        "rasa": [
+            str(ROOT / ".venv-rasa/bin/rasa"), "run", "--model", str(MODEL), "--enable-api", "--auth-token", token,
+            "--cors", "*", "--port", str(rasa_port), "--credentials", str(ROOT / "credentials.yml"),
+            "--endpoints", str(endpoints),
+        ],
+    }
+    checks = {
+        "actions": f"http://127.0.0.1:{actions_port}/health",
+        "web": f"http://127.0.0.1:{web_port}/healthz",
+        "rasa": f"http://127.0.0.1:{rasa_port}/status?token={token}",
+    }
+    processes: dict[str, subprocess.Popen] = {}
+    try:
+        for name, command in commands.items():
+            log = logs / f"{name}.log"
+            processes[name] = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            )
+        for name, url in checks.items():
+            _wait(url, processes[name], logs / f"{name}.log", timeout=240 if name == "rasa" else 60)
+        yield Stack(
+            rasa_url=f"http://127.0.0.1:{rasa_port}",
+            actions_url=f"http://127.0.0.1:{actions_port}",
+            web_url=f"http://127.0.0.1:{web_port}",
+            token=token,
+            api_key=api_key,
+            endpoints_file=endpoints,
+        )
+    finally:
+        for process in processes.values():
+            process.terminate()
+        for process in processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()

@@ -1,0 +1,109 @@
+"""Actions against tracker fixtures, on the real test database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import Engine
+
+from actions.conversation import ActionReadMessage
+from actions.tracking import ActionFallback, ActionTrackParcel
+from parcels.ingest import ingest_events
+from parcels.shipments import register_shipments
+from tests.factories import event_record, shipment_record
+
+
+def tracker(text: str, slots: dict[str, Any] | None = None, channel: str = "rest", metadata: dict | None = None) -> Tracker:
+    return Tracker(
+        sender_id="shopper-1",
+        slots=slots or {},
+        latest_message={"text": text, "intent": {"name": "track_parcel"}, "entities": [], "metadata": metadata or {}},
+        events=[{"event": "user", "text": text, "input_channel": channel}],
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
+
+
+@pytest.fixture
+def parcel(db: Engine) -> str:
+    paid = datetime.now(UTC) - timedelta(days=3)
+    register_shipments([shipment_record(paid_at=paid.isoformat())])
+    ingest_events([event_record("a-1", "EMC", (paid + timedelta(days=2)).isoformat())], received_at=datetime.now(UTC))
+    return "LP00012345678901"
+
+
+async def run(action: Any, t: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, t, {})
+    return dispatcher.messages, events
+
+
+async def test_a_known_parcel_is_answered_in_the_conversations_language(parcel: str) -> None:
+    messages, events = await run(ActionTrackParcel(), tracker(f"where is {parcel}", {"language": "en"}))
+    [message] = messages
+    assert "in international transit (stage 4 of 7)" in message["text"]
+    assert "It is on track" in message["text"]
+    assert events == [SlotSet("tracking_numbers", [parcel])]
+
+    messages, _ = await run(ActionTrackParcel(), tracker(f"dónde está {parcel}", {"language": "es"}))
+    assert "en tránsito internacional (etapa 4 de 7)" in messages[0]["text"]
+
+
+async def test_several_numbers_are_all_answered(parcel: str) -> None:
+    messages, events = await run(ActionTrackParcel(), tracker(f"{parcel} y LP99999999999999 y RR123456784CN"))
+    texts = [m["text"] for m in messages]
+    assert len(texts) == 3
+    assert parcel in texts[0]
+    assert "No encuentro ningún envío con el número LP99999999999999" in texts[1]
+    assert "RR123456784CN no es válido" in texts[2]
+    assert events == [SlotSet("tracking_numbers", [parcel])]
+
+
+async def test_without_a_number_it_asks_or_uses_the_one_given_before(parcel: str) -> None:
+    messages, events = await run(ActionTrackParcel(), tracker("¿cuándo llega?"))
+    assert [m["response"] for m in messages] == ["utter_ask_tracking_number"]
+    assert events == []
+    messages, _ = await run(ActionTrackParcel(), tracker("¿cuándo llega?", {"tracking_numbers": [parcel]}))
+    assert parcel in messages[0]["text"]
+
+
+async def test_the_fallback_still_answers_a_number(parcel: str) -> None:
+    messages, _ = await run(ActionFallback(), tracker(f"mmm {parcel} ???"))
+    assert parcel in messages[0]["text"]
+    messages, _ = await run(ActionFallback(), tracker("asdfgh"))
+    assert messages[0]["response"] == "utter_default"
+
+
+async def test_a_database_that_is_down_gets_a_clear_answer(parcel: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    def down(*_: Any, **__: Any) -> None:
+        raise OperationalError("select", {}, Exception("connection refused"))
+
+    monkeypatch.setattr("actions.tracking.track_candidates", down)
+    messages, events = await run(ActionTrackParcel(), tracker(parcel))
+    assert messages[0]["response"] == "utter_tracking_unavailable"
+    assert events == []
+
+
+@pytest.mark.parametrize(
+    ("text", "slots", "metadata", "expected"),
+    [
+        ("where is my parcel LP00012345678901", {}, {}, [SlotSet("language", "en"), SlotSet("tracking_numbers", ["LP00012345678901"])]),
+        ("hola", {"language": "es"}, {}, []),
+        ("ok", {}, {"language": "en-GB"}, [SlotSet("language", "en")]),
+        ("ok", {"language": "es"}, {"language": "en-GB"}, []),
+        ("RR123456784CN", {}, {}, []),
+    ],
+)
+async def test_every_message_is_read_for_its_language_and_numbers(text, slots, metadata, expected) -> None:  # type: ignore[no-untyped-def]
+    _, events = await run(ActionReadMessage(), tracker(text, slots, metadata=metadata))
+    assert events == expected
+

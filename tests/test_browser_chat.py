@@ -1,0 +1,58 @@
+"""The web chat page in real Chromium (Debian's package), talking to the real Rasa server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.factories import event_record, shipment_record
+from tests.processes import Stack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
+NUMBER = "LP00088800000001"
+
+
+@pytest.fixture(scope="module")
+def parcel(stack: Stack) -> str:
+    now = datetime.now(UTC)
+    headers = {"X-Api-Key": stack.api_key}
+    record = shipment_record(NUMBER, paid_at=(now - timedelta(days=4)).isoformat(), customer_phone="+34612000003")
+    assert requests.post(f"{stack.web_url}/api/shipments", json=[record], headers=headers, timeout=30).ok
+    event = event_record("browser-1", "CC_IM_START", (now - timedelta(hours=6)).isoformat(), NUMBER, location="Madrid-Barajas, ES")
+    assert requests.post(f"{stack.web_url}/api/tracking/events", json=[event], headers=headers, timeout=30).ok
+    return NUMBER
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (scripts/system-deps.sh)")
+@pytest.mark.parametrize(
+    ("lang", "question", "expected"),
+    [
+        ("es", f"¿dónde está mi paquete {NUMBER}?", "en la aduana de importación en España"),
+        ("en", f"where is my parcel {NUMBER}?", "at import customs in Spain"),
+    ],
+)
+def test_a_question_typed_in_the_chat_page_is_answered(
+    stack: Stack, parcel: str, artifacts: Path, lang: str, question: str, expected: str
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 520, "height": 760}, locale=f"{lang}-ES")
+            page.goto(f"{stack.web_url}/?lang={lang}")
+            expect(page.locator("#status")).to_have_class("chat__status chat__status--online", timeout=30_000)
+            page.fill("#text", question)
+            page.press("#text", "Enter")
+            answer = page.locator(".msg--bot").nth(1)
+            expect(answer).to_contain_text(parcel, timeout=60_000)
+            expect(answer).to_contain_text(expected)
+            page.screenshot(path=str(artifacts / f"chat-{lang}.png"))
+        finally:
+            browser.close()
