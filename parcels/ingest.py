@@ -41,12 +41,14 @@ class IncomingEvent:
 
 @dataclass(slots=True)
 class Rejection:
+    """A record left out of a batch: its position, its id (event id or tracking number) and why."""
+
     index: int
-    event_id: str | None
+    id: str | None
     error: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"index": self.index, "event_id": self.event_id, "error": self.error}
+        return {"index": self.index, "id": self.id, "error": self.error}
 
 
 @dataclass(slots=True)
@@ -65,7 +67,7 @@ class IngestReport:
     def merge(self, other: IngestReport, index_offset: int = 0) -> None:
         self.accepted += other.accepted
         self.duplicates += other.duplicates
-        self.rejected += [Rejection(r.index + index_offset, r.event_id, r.error) for r in other.rejected]
+        self.rejected += [Rejection(r.index + index_offset, r.id, r.error) for r in other.rejected]
 
 
 def required_text(record: Mapping[str, Any], name: str, max_length: int) -> str:

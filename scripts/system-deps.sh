@@ -3,7 +3,7 @@
 # second database run): installed only when missing. Needs root or sudo.
 set -euo pipefail
 
-wanted=(chromium postgresql)
+wanted=(chromium fonts-noto-color-emoji postgresql)
 missing=()
 for package in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -4,7 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export RASA_TELEMETRY_ENABLED=false
 
-fingerprint=$(find config.yml domain.yml data requirements/rasa.txt -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+fingerprint=$( {
+  find config.yml domain.yml data -type f -print0 | sort -z | xargs -0 sha256sum
+  grep -E '^(rasa|tensorflow)==' requirements/rasa.txt
+} | sha256sum | cut -d' ' -f1)
 if [ -f models/assistant.tar.gz ] && [ "$(cat models/assistant.sha256 2>/dev/null)" = "$fingerprint" ]; then
   echo "==> the model is up to date (models/assistant.tar.gz)"
   exit 0

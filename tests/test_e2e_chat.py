@@ -15,7 +15,7 @@ from tests.processes import Stack
 pytestmark = pytest.mark.e2e
 
 ON_TRACK = "LP00077700000001"
-LATE = "RR777000015CN"
+LATE = "RR777000010CN"
 
 
 @pytest.fixture(scope="module")

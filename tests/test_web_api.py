@@ -29,7 +29,7 @@ async def test_shipments_then_events_over_http(client) -> None:  # type: ignore[
     assert response.status == 207
     body = await response.json()
     assert body["accepted"] == 1
-    assert body["rejected"] == [{"index": 1, "event_id": "h-2", "error": "unknown event code 'BOGUS': add it to the code table (parcels/event_codes.csv)"}]
+    assert body["rejected"] == [{"index": 1, "id": "h-2", "error": "unknown event code 'BOGUS': add it to the code table (parcels/event_codes.csv)"}]
 
     response = await client.post("/api/tracking/events", json=batch[:1], headers=headers)
     assert response.status == 200
