@@ -20,7 +20,9 @@ from templates.renderer import render_message
 log = logging.getLogger(__name__)
 
 
-async def answer_parcels(dispatcher: CollectingDispatcher, tracker: Tracker, candidates: list[Candidate]) -> list[EventType]:
+async def answer_parcels(
+    dispatcher: CollectingDispatcher, tracker: Tracker, candidates: list[Candidate]
+) -> list[EventType]:
     try:
         answers = await asyncio.to_thread(track_candidates, candidates, datetime.now(UTC))
     except SQLAlchemyError:

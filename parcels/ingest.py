@@ -117,7 +117,9 @@ def parse_event(record: Any) -> IncomingEvent:
     try:
         code = lookup(raw_code)
     except UnknownEventCode:
-        raise RecordError(f"unknown event code {raw_code!r}: add it to the code table (parcels/event_codes.csv)") from None
+        raise RecordError(
+            f"unknown event code {raw_code!r}: add it to the code table (parcels/event_codes.csv)"
+        ) from None
     return IncomingEvent(
         event_id=event_id,
         tracking_number=tracking_number,
@@ -159,7 +161,11 @@ def _ingest(session: Session, records: Sequence[Any], received_at: datetime) -> 
         shipment_id = ids.get(event.tracking_number)
         if shipment_id is None:
             report.rejected.append(
-                Rejection(index, event.event_id, f"unknown tracking number {event.tracking_number}: register the shipment first")
+                Rejection(
+                    index,
+                    event.event_id,
+                    f"unknown tracking number {event.tracking_number}: register the shipment first",
+                )
             )
             continue
         if event.event_id in stored:

@@ -20,7 +20,7 @@ SPANISH_WORDS = frozenset(
     humano aduana aduanas reparto repartidor mensajero correos retraso tarde compensacion reclamar
     reclamacion devolucion devuelto recibido recogida cuanto cuando donde estoy oye tio xq tb pls porfavor
     buenas noches tardes mañanas saludos ok vale perfecto genial estupendo muchisimas
-    """.split()
+    """.split()  # noqa: SIM905
 )
 ENGLISH_WORDS = frozenset(
     """
@@ -31,7 +31,7 @@ ENGLISH_WORDS = frozenset(
     what whats when where wheres which who why will with would yet you your afternoon evening bot human
     person real robot customs courier refund compensation claim returned stuck waiting number see later
     goodbye great awesome ok okay cool
-    """.split()
+    """.split()  # noqa: SIM905
 )
 _SHARED = SPANISH_WORDS & ENGLISH_WORDS
 _WORD = re.compile(r"[a-zñ']+")
@@ -45,7 +45,7 @@ def _plain(text: str) -> str:
 
 
 def detect_language(text: str) -> str | None:
-    """"es", "en", or None when the message does not tell."""
+    """The language of ``text``: "es", "en", or None when the message does not tell."""
     score = 0
     if any(mark in text for mark in "¿¡ñÑáéíóúÁÉÍÓÚ"):
         score += 2

@@ -97,7 +97,11 @@ def _register(session: Session, records: Sequence[Any]) -> IngestReport:
             number = record.get("tracking_number") if isinstance(record, Mapping) else None
             report.rejected.append(Rejection(index, str(number) if number else None, str(error)))
     numbers = {s.tracking_number for s in parsed}
-    known = set(session.scalars(select(Shipment.tracking_number).where(Shipment.tracking_number.in_(numbers)))) if numbers else set()
+    known = (
+        set(session.scalars(select(Shipment.tracking_number).where(Shipment.tracking_number.in_(numbers))))
+        if numbers
+        else set()
+    )
     for new in parsed:
         if new.tracking_number in known:
             report.duplicates.append(new.tracking_number)
@@ -130,6 +134,8 @@ def _customer(session: Session, new: NewShipment) -> Customer:
         existing = session.scalars(select(Customer).where(Customer.phone == new.customer_phone).limit(1)).first()
         if existing is not None:
             return existing
-    customer = Customer(name=new.customer_name, phone=new.customer_phone, email=new.customer_email, locale=new.customer_locale)
+    customer = Customer(
+        name=new.customer_name, phone=new.customer_phone, email=new.customer_email, locale=new.customer_locale
+    )
     session.add(customer)
     return customer

@@ -79,10 +79,7 @@ def summarize(shipment: ShipmentFacts, events: Iterable[Event], now: datetime) -
     first_attempt = next((e.occurred_at for e in history if e.kind in _ATTEMPTS), None)
     delivered = next((e.occurred_at for e in history if e.kind is EventKind.DELIVERED), None)
     deadline_passed = now >= shipment.deadline_at
-    if first_attempt is not None:
-        on_time = first_attempt < shipment.deadline_at
-    else:
-        on_time = not deadline_passed
+    on_time = first_attempt < shipment.deadline_at if first_attempt is not None else not deadline_passed
 
     if last is None:
         progress = Progress.AWAITING_COLLECTION if on_time else Progress.LATE

@@ -72,14 +72,21 @@ def main() -> int:
         for k in range(args.folds):
             train = [m for lang in LANGUAGES for i, part in enumerate(folds[lang]) if i != k for m in part]
             train_file = Path(tmp) / f"train-{k}.yml"
-            RasaYAMLWriter().dump(train_file, TrainingData(training_examples=train, regex_features=regexes.regex_features))
-            model = train_nlu(str(ROOT / "config.yml"), str(train_file), str(Path(tmp) / f"models-{k}"), fixed_model_name=f"fold-{k}")
+            RasaYAMLWriter().dump(
+                train_file, TrainingData(training_examples=train, regex_features=regexes.regex_features)
+            )
+            model = train_nlu(
+                str(ROOT / "config.yml"), str(train_file), str(Path(tmp) / f"models-{k}"), fixed_model_name=f"fold-{k}"
+            )
             for lang in LANGUAGES:
                 fold_pairs = asyncio.run(predict(model, folds[lang][k]))
                 pairs[lang] += fold_pairs
                 gold, guess = zip(*fold_pairs, strict=True)
                 per_fold[lang].append(f1_score(gold, guess, average="macro"))
-            print(f"fold {k + 1}/{args.folds}: " + ", ".join(f"{lang} {per_fold[lang][-1]:.3f}" for lang in LANGUAGES), flush=True)
+            print(
+                f"fold {k + 1}/{args.folds}: " + ", ".join(f"{lang} {per_fold[lang][-1]:.3f}" for lang in LANGUAGES),
+                flush=True,
+            )
 
     report = {"folds": args.folds, "seed": args.seed, "seconds": round(time.monotonic() - started), "languages": {}}
     lines = [f"# NLU report: {args.folds}-fold cross-validation, intent macro-F1 by language", ""]
@@ -91,11 +98,20 @@ def main() -> int:
             "macro_f1": round(macro, 4),
             "fold_macro_f1": [round(x, 4) for x in per_fold[lang]],
             "per_intent": classification_report(gold, guess, output_dict=True, zero_division=0),
-            "errors": [{"intent": g, "predicted": p, "text": m.get("text")}
-                       for (g, p), m in zip(pairs[lang], [m for part in folds[lang] for m in part], strict=False) if g != p],
+            "errors": [
+                {"intent": g, "predicted": p, "text": m.get("text")}
+                for (g, p), m in zip(pairs[lang], [m for part in folds[lang] for m in part], strict=False)
+                if g != p
+            ],
         }
-        lines += [f"## {lang}: macro-F1 {macro:.3f} over {len(gold)} held-out examples", "", "```",
-                  classification_report(gold, guess, digits=3, zero_division=0), "```", ""]
+        lines += [
+            f"## {lang}: macro-F1 {macro:.3f} over {len(gold)} held-out examples",
+            "",
+            "```",
+            classification_report(gold, guess, digits=3, zero_division=0),
+            "```",
+            "",
+        ]
     out = ROOT / "results"
     out.mkdir(exist_ok=True)
     (out / "nlu-report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))

@@ -21,7 +21,9 @@ def shipment_record(number: str = "LP00012345678901", **overrides: Any) -> dict[
     return record
 
 
-def event_record(event_id: str, code: str, occurred_at: str, number: str = "LP00012345678901", **extra: Any) -> dict[str, Any]:
+def event_record(
+    event_id: str, code: str, occurred_at: str, number: str = "LP00012345678901", **extra: Any
+) -> dict[str, Any]:
     return {
         "event_id": event_id,
         "tracking_number": number,

@@ -83,12 +83,32 @@ def running_stack(logs: Path) -> Iterator[Stack]:
         "TRACKING_API_KEY": api_key,
     }
     commands = {
-        "actions": [str(ROOT / ".venv/bin/python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(actions_port)],
+        "actions": [
+            str(ROOT / ".venv/bin/python"),
+            "-m",
+            "rasa_sdk",
+            "--actions",
+            "actions",
+            "--port",
+            str(actions_port),
+        ],
         "web": [str(ROOT / ".venv/bin/python"), "-m", "web", "--host", "127.0.0.1", "--port", str(web_port)],
         "rasa": [
-            str(ROOT / ".venv-rasa/bin/rasa"), "run", "--model", str(MODEL), "--enable-api", "--auth-token", token,
-            "--cors", "*", "--port", str(rasa_port), "--credentials", str(ROOT / "credentials.yml"),
-            "--endpoints", str(endpoints),
+            str(ROOT / ".venv-rasa/bin/rasa"),
+            "run",
+            "--model",
+            str(MODEL),
+            "--enable-api",
+            "--auth-token",
+            token,
+            "--cors",
+            "*",
+            "--port",
+            str(rasa_port),
+            "--credentials",
+            str(ROOT / "credentials.yml"),
+            "--endpoints",
+            str(endpoints),
         ],
     }
     checks = {

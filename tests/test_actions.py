@@ -18,7 +18,9 @@ from parcels.shipments import register_shipments
 from tests.factories import event_record, shipment_record
 
 
-def tracker(text: str, slots: dict[str, Any] | None = None, channel: str = "rest", metadata: dict | None = None) -> Tracker:
+def tracker(
+    text: str, slots: dict[str, Any] | None = None, channel: str = "rest", metadata: dict | None = None
+) -> Tracker:
     return Tracker(
         sender_id="shopper-1",
         slots=slots or {},
@@ -96,7 +98,12 @@ async def test_a_database_that_is_down_gets_a_clear_answer(parcel: str, monkeypa
 @pytest.mark.parametrize(
     ("text", "slots", "metadata", "expected"),
     [
-        ("where is my parcel LP00012345678901", {}, {}, [SlotSet("language", "en"), SlotSet("tracking_numbers", ["LP00012345678901"])]),
+        (
+            "where is my parcel LP00012345678901",
+            {},
+            {},
+            [SlotSet("language", "en"), SlotSet("tracking_numbers", ["LP00012345678901"])],
+        ),
         ("hola", {"language": "es"}, {}, []),
         ("ok", {}, {"language": "en-GB"}, [SlotSet("language", "en")]),
         ("ok", {"language": "es"}, {"language": "en-GB"}, []),
@@ -106,4 +113,3 @@ async def test_a_database_that_is_down_gets_a_clear_answer(parcel: str, monkeypa
 async def test_every_message_is_read_for_its_language_and_numbers(text, slots, metadata, expected) -> None:  # type: ignore[no-untyped-def]
     _, events = await run(ActionReadMessage(), tracker(text, slots, metadata=metadata))
     assert events == expected
-

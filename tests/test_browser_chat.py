@@ -24,7 +24,9 @@ def parcel(stack: Stack) -> str:
     headers = {"X-Api-Key": stack.api_key}
     record = shipment_record(NUMBER, paid_at=(now - timedelta(days=4)).isoformat(), customer_phone="+34612000003")
     assert requests.post(f"{stack.web_url}/api/shipments", json=[record], headers=headers, timeout=30).ok
-    event = event_record("browser-1", "CC_IM_START", (now - timedelta(hours=6)).isoformat(), NUMBER, location="Madrid-Barajas, ES")
+    event = event_record(
+        "browser-1", "CC_IM_START", (now - timedelta(hours=6)).isoformat(), NUMBER, location="Madrid-Barajas, ES"
+    )
     assert requests.post(f"{stack.web_url}/api/tracking/events", json=[event], headers=headers, timeout=30).ok
     return NUMBER
 

@@ -34,7 +34,9 @@ def loaded(stack: Stack) -> Stack:
         event_record("e2e-3", "EMA", (now - timedelta(days=19)).isoformat(), LATE),
         event_record("e2e-4", "EDD", (now - timedelta(days=2)).isoformat(), LATE, location="Zaragoza, ES"),
     ]
-    response = requests.post(f"{stack.web_url}/api/tracking/events", json={"events": events}, headers=headers, timeout=30)
+    response = requests.post(
+        f"{stack.web_url}/api/tracking/events", json={"events": events}, headers=headers, timeout=30
+    )
     assert response.status_code == 200, response.text
     return stack
 

@@ -62,7 +62,7 @@ def test_events_are_idempotent_keep_the_valid_ones_and_are_ordered_by_time(db: E
     assert "not an ISO 8601" in report.rejected[2].error
     assert "event_id is missing" in report.rejected[3].error
 
-    again = ingest_events(batch[:2] + [event_record("c-2", "EMB", "2026-11-28T20:00:00+08:00")], received_at=NOW)
+    again = ingest_events([*batch[:2], event_record("c-2", "EMB", "2026-11-28T20:00:00+08:00")], received_at=NOW)
     assert again.duplicates == ["c-3", "c-1"] and again.accepted == ["c-2"]
 
     with session_scope() as session:

@@ -5,8 +5,17 @@ from parcels.language import detect_language, language_hint
 
 @pytest.mark.parametrize(
     "text",
-    ["hola", "¿dónde está mi paquete?", "dnd esta mi pedido", "cuando llega", "el pedido no ha llegado todavia",
-     "gracias", "eres un robot?", "quiero hablar con una persona", "hasta luego"],
+    [
+        "hola",
+        "¿dónde está mi paquete?",
+        "dnd esta mi pedido",
+        "cuando llega",
+        "el pedido no ha llegado todavia",
+        "gracias",
+        "eres un robot?",
+        "quiero hablar con una persona",
+        "hasta luego",
+    ],
 )
 def test_spanish(text: str) -> None:
     assert detect_language(text) == "es"
@@ -14,8 +23,16 @@ def test_spanish(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["hi", "where is my parcel", "wheres my pakage", "when will it arrive", "thanks", "is this a bot",
-     "my order hasn't arrived yet", "bye"],
+    [
+        "hi",
+        "where is my parcel",
+        "wheres my pakage",
+        "when will it arrive",
+        "thanks",
+        "is this a bot",
+        "my order hasn't arrived yet",
+        "bye",
+    ],
 )
 def test_english(text: str) -> None:
     assert detect_language(text) == "en"

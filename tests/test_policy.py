@@ -21,12 +21,17 @@ def test_the_shipped_policy_loads() -> None:
     [
         (("Europe/Madrid", "Europe/Nowhere"), "markets.ES.time_zone"),
         (("days: 9, unit: calendar_days", "days: 9, unit: fortnights"), "products.CHOICE_9.lead_time.unit"),
-        (("    market: ES\n    name: {es: \"Premium\"", "    market: FR\n    name: {es: \"Premium\""), "unknown market 'FR'"),
+        (
+            ('    market: ES\n    name: {es: "Premium"', '    market: FR\n    name: {es: "Premium"'),
+            "unknown market 'FR'",
+        ),
         (('"28": MD', '"28": XX'), "regions without a holiday calendar: XX"),
         (("currency: EUR", "currency: euros"), "markets.ES.currency"),
     ],
 )
-def test_a_bad_policy_names_the_file_the_field_and_the_reason(tmp_path: Path, mutation: tuple[str, str], message: str) -> None:
+def test_a_bad_policy_names_the_file_the_field_and_the_reason(
+    tmp_path: Path, mutation: tuple[str, str], message: str
+) -> None:
     text = DEFAULT_POLICY_FILE.read_text()
     assert mutation[0] in text
     bad = tmp_path / "policy.yml"

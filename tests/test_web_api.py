@@ -24,12 +24,23 @@ async def test_shipments_then_events_over_http(client) -> None:  # type: ignore[
     assert response.status == 200
     assert await response.json() == {"accepted": 1, "duplicates": 0, "rejected": []}
 
-    batch = [event_record("h-1", "EMA", "2026-11-28T09:00:00+08:00"), event_record("h-2", "BOGUS", "2026-11-28T09:00:00+08:00")]
-    response = await client.post("/api/tracking/events", json={"events": batch}, headers={"Authorization": f"Bearer {KEY}"})
+    batch = [
+        event_record("h-1", "EMA", "2026-11-28T09:00:00+08:00"),
+        event_record("h-2", "BOGUS", "2026-11-28T09:00:00+08:00"),
+    ]
+    response = await client.post(
+        "/api/tracking/events", json={"events": batch}, headers={"Authorization": f"Bearer {KEY}"}
+    )
     assert response.status == 207
     body = await response.json()
     assert body["accepted"] == 1
-    assert body["rejected"] == [{"index": 1, "id": "h-2", "error": "unknown event code 'BOGUS': add it to the code table (parcels/event_codes.csv)"}]
+    assert body["rejected"] == [
+        {
+            "index": 1,
+            "id": "h-2",
+            "error": "unknown event code 'BOGUS': add it to the code table (parcels/event_codes.csv)",
+        }
+    ]
 
     response = await client.post("/api/tracking/events", json=batch[:1], headers=headers)
     assert response.status == 200
@@ -57,7 +68,9 @@ async def test_without_a_configured_key_the_api_is_off(aiohttp_client) -> None: 
     [(b"{not json", "not valid JSON"), (b'{"events": 3}', "send a JSON list"), (b'"text"', "send a JSON list")],
 )
 async def test_malformed_bodies_get_a_clear_error(client, body: bytes, message: str) -> None:  # type: ignore[no-untyped-def]
-    response = await client.post("/api/tracking/events", data=body, headers={"X-Api-Key": KEY, "Content-Type": "application/json"})
+    response = await client.post(
+        "/api/tracking/events", data=body, headers={"X-Api-Key": KEY, "Content-Type": "application/json"}
+    )
     assert response.status == 400
     assert message in (await response.json())["error"]
 

@@ -20,5 +20,7 @@ class Settings:
         return cls(
             rasa_public_url=os.environ.get("RASA_PUBLIC_URL", "http://localhost:5005"),
             tracking_api_key=os.environ.get("TRACKING_API_KEY") or None,
-            vendor_dir=Path(os.environ.get("WEB_VENDOR_DIR", PROJECT_ROOT / "node_modules" / "socket.io-client" / "dist")),
+            vendor_dir=Path(
+                os.environ.get("WEB_VENDOR_DIR", PROJECT_ROOT / "node_modules" / "socket.io-client" / "dist")
+            ),
         )

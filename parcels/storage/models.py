@@ -66,9 +66,7 @@ class Customer(Base):
 
 class Shipment(Base):
     __tablename__ = "shipments"
-    __table_args__ = (
-        Index("ix_shipments_deadline_open", "deadline_at", "delivered_at"),
-    )
+    __table_args__ = (Index("ix_shipments_deadline_open", "deadline_at", "delivered_at"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     tracking_number: Mapped[str] = mapped_column(String(32), unique=True)

@@ -40,7 +40,9 @@ def _event(row: TrackingEvent) -> Event:
     )
 
 
-def shipments_with_events(session: Session, tracking_numbers: Collection[str]) -> dict[str, tuple[ShipmentFacts, list[Event]]]:
+def shipments_with_events(
+    session: Session, tracking_numbers: Collection[str]
+) -> dict[str, tuple[ShipmentFacts, list[Event]]]:
     """The shipments among ``tracking_numbers`` that exist, each with its events in time order."""
     if not tracking_numbers:
         return {}
