@@ -61,7 +61,6 @@ def main() -> int:
     parser.add_argument("--min-f1", type=float, default=0.90, help="fail below this macro-F1 in any language")
     args = parser.parse_args()
 
-    regexes = load_data(str(ROOT / "data/nlu/regex.yml"))
     data = {lang: load_data(str(ROOT / f"data/nlu/{lang}.yml")).intent_examples for lang in LANGUAGES}
     folds = {lang: stratified_folds(data[lang], args.folds, args.seed) for lang in LANGUAGES}
     pairs: dict[str, list[tuple[str, str]]] = {lang: [] for lang in LANGUAGES}
@@ -73,7 +72,7 @@ def main() -> int:
             train = [m for lang in LANGUAGES for i, part in enumerate(folds[lang]) if i != k for m in part]
             train_file = Path(tmp) / f"train-{k}.yml"
             RasaYAMLWriter().dump(
-                train_file, TrainingData(training_examples=train, regex_features=regexes.regex_features)
+                train_file, TrainingData(training_examples=train)
             )
             model = train_nlu(
                 str(ROOT / "config.yml"), str(train_file), str(Path(tmp) / f"models-{k}"), fixed_model_name=f"fold-{k}"

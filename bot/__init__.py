@@ -1,0 +1,1 @@
+"""Code that runs inside the Rasa server (rasa env only: Python 3.10, rasa 3.6, twilio 8, SQLAlchemy 1.4)."""
