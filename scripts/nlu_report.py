@@ -71,9 +71,7 @@ def main() -> int:
         for k in range(args.folds):
             train = [m for lang in LANGUAGES for i, part in enumerate(folds[lang]) if i != k for m in part]
             train_file = Path(tmp) / f"train-{k}.yml"
-            RasaYAMLWriter().dump(
-                train_file, TrainingData(training_examples=train)
-            )
+            RasaYAMLWriter().dump(train_file, TrainingData(training_examples=train))
             model = train_nlu(
                 str(ROOT / "config.yml"), str(train_file), str(Path(tmp) / f"models-{k}"), fixed_model_name=f"fold-{k}"
             )

@@ -18,11 +18,8 @@ fi
 set -a; . ./.env; set +a
 export RASA_TELEMETRY_ENABLED=false PYTHONPATH=.
 
-.venv/bin/python -m parcels migrate
-if [ "$(.venv/bin/python -m parcels count)" = "0" ]; then
-  .venv/bin/python -m parcels demo --count "${DEMO_SHIPMENTS:-20000}" --seed 1
-fi
-showcase=$(.venv/bin/python -m parcels showcase)
+.venv/bin/python -m parcels demo --count "${DEMO_SHIPMENTS:-20000}" --seed 1 --skip-if-loaded
+showcase=$(.venv/bin/python -m parcels showcase | sed 's/^/    /')
 
 cat <<INFO
 

@@ -23,8 +23,12 @@ print(json.dumps(out))
 def tokenize(*texts: str) -> list[list[list]]:
     result = subprocess.run(
         [str(ROOT / ".venv-rasa/bin/python"), "-c", SCRIPT, json.dumps(texts)],
-        cwd=ROOT, env={"PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false"},
-        capture_output=True, text=True, timeout=300, check=True,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
     )
     return json.loads(result.stdout.strip().splitlines()[-1])
 

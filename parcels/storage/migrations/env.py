@@ -1,6 +1,7 @@
 """Alembic environment: the URL comes from the caller's config or ``DATABASE_URL``."""
 
 from alembic import context
+from sqlalchemy import Connection
 
 from parcels.storage.db import database_url, make_engine
 from parcels.storage.models import Base
@@ -8,18 +9,20 @@ from parcels.storage.models import Base
 config = context.config
 
 
+def _migrate(connection: Connection) -> None:
+    if connection.dialect.name == "sqlite":
+        # Batch mode rebuilds a table by copying and dropping it: with foreign keys on,
+        # dropping the old table would cascade into the rows that reference it.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
 def run_migrations_online() -> None:
-    connection = config.attributes.get("connection")
-    if connection is not None:
-        context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
-        with context.begin_transaction():
-            context.run_migrations()
-        return
     engine = make_engine(config.get_main_option("sqlalchemy.url") or database_url())
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
-        with context.begin_transaction():
-            context.run_migrations()
+        _migrate(connection)
     engine.dispose()
 
 
