@@ -13,7 +13,9 @@ def _migrate(connection: Connection) -> None:
     if connection.dialect.name == "sqlite":
         # Batch mode rebuilds a table by copying and dropping it: with foreign keys on,
         # dropping the old table would cascade into the rows that reference it.
+        # The pragma is a no-op inside a transaction: set it, then end the one it opened.
         connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()
     context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
