@@ -9,8 +9,8 @@ scripts/train.sh
 # Secrets live in .env (read by honcho), made once with random values.
 if [ ! -f .env ]; then
   {
-    echo "RASA_TOKEN=$(openssl rand -hex 16)"
-    echo "TRACKING_API_KEY=$(openssl rand -hex 16)"
+    echo "RASA_TOKEN=$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
+    echo "TRACKING_API_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
   } > .env
   chmod 600 .env
   echo "==> wrote .env with a new RASA_TOKEN and TRACKING_API_KEY"
