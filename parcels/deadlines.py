@@ -61,3 +61,37 @@ def deadline_for(paid_at: datetime, product: Product, market: Market, postal_cod
     zone = market.zone_for(postal_code)
     day = promised_date(paid_at.astimezone(zone).date(), product, market, postal_code)
     return Deadline(promised_date=day, ends_at=end_of_day(day, zone), time_zone=zone.key)
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineBasis:
+    """How a promised date was counted, for the shopper: the "why" of the deadline."""
+
+    paid_on: date  # local date of payment in the destination
+    days: int
+    unit: LeadTimeUnit
+    region: str | None
+    holidays_skipped: tuple[date, ...]  # weekday holidays not counted as business days
+    promised_date: date
+    time_zone: str
+
+
+def explain_deadline(paid_at: datetime, product: Product, market: Market, postal_code: str) -> DeadlineBasis:
+    deadline = deadline_for(paid_at, product, market, postal_code)
+    paid_on = paid_at.astimezone(ZoneInfo(deadline.time_zone)).date()
+    region = market.region_for(postal_code)
+    skipped: tuple[date, ...] = ()
+    if product.lead_time.unit is LeadTimeUnit.BUSINESS_DAYS:
+        span = (paid_on + timedelta(days=n) for n in range(1, (deadline.promised_date - paid_on).days + 1))
+        skipped = tuple(
+            day for day in span if day.weekday() < 5 and not is_business_day(day, market.holiday_country, region)
+        )
+    return DeadlineBasis(
+        paid_on=paid_on,
+        days=product.lead_time.days,
+        unit=product.lead_time.unit,
+        region=region,
+        holidays_skipped=skipped,
+        promised_date=deadline.promised_date,
+        time_zone=deadline.time_zone,
+    )

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import enum
+import itertools
 import os
+from datetime import date
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -31,6 +34,27 @@ def _check_time_zone(name: str) -> str:
     return name
 
 
+class ForceMajeure(_Strict):
+    """A declared period (local dates, inclusive) in which delays are not the carrier's to compensate."""
+
+    id: str = Field(pattern=r"^[a-z0-9-]+$")
+    name: dict[str, str]
+    first_day: date
+    last_day: date
+    provinces: list[str] = []  # empty: the whole market
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ForceMajeure:
+        if self.last_day < self.first_day:
+            raise ValueError(f"last_day {self.last_day} is before first_day {self.first_day}")
+        return self
+
+    def covers(self, first: date, last: date, province: str) -> bool:
+        """Whether the period overlaps the local days ``first``..``last`` at ``province``."""
+        in_place = not self.provinces or province in self.provinces
+        return in_place and self.first_day <= last and first <= self.last_day
+
+
 class Market(_Strict):
     code: str = ""
     locale: str
@@ -39,6 +63,7 @@ class Market(_Strict):
     time_zone: str
     time_zone_by_province: dict[str, str] = {}
     region_by_province: dict[str, str] = {}
+    force_majeure: list[ForceMajeure] = []
 
     @field_validator("time_zone")
     @classmethod
@@ -84,11 +109,62 @@ class LeadTime(_Strict):
     unit: LeadTimeUnit
 
 
+class CompensationForm(enum.StrEnum):
+    COUPON = "coupon"
+    REFUND = "refund"
+
+
+class Grant(enum.StrEnum):
+    AUTOMATIC = "automatic"  # paid without asking once the promise is broken
+    ON_APPLICATION = "on_application"  # the shopper has to claim it
+
+
+class Tier(_Strict):
+    days_late: int = Field(ge=1)  # from this many days late on
+    form: CompensationForm
+    amount: Decimal = Field(gt=0, max_digits=10, decimal_places=2)
+
+
+class Compensation(_Strict):
+    grant: Grant
+    claim_window_days: int = Field(ge=1, le=365)  # counted from the promised day
+    tiers: list[Tier] = Field(min_length=1)
+
+    @field_validator("tiers")
+    @classmethod
+    def _tiers_grow(cls, tiers: list[Tier]) -> list[Tier]:
+        for before, after in itertools.pairwise(tiers):
+            if after.days_late <= before.days_late:
+                raise ValueError(f"tiers must be in increasing days_late order ({before.days_late}, {after.days_late})")
+            if after.amount < before.amount:
+                raise ValueError(f"a later tier pays less ({after.amount} after {before.amount})")
+        return tiers
+
+    def tier_for(self, days_late: int) -> Tier | None:
+        """The tier that applies to a parcel ``days_late`` days late (None: not late enough for any)."""
+        return next((tier for tier in reversed(self.tiers) if days_late >= tier.days_late), None)
+
+
+STAGE_NUMBERS = frozenset(range(1, 8))
+
+
 class Product(_Strict):
     code: str = ""
     market: str
     name: dict[str, str]
     lead_time: LeadTime
+    # Typical days each of the seven stages takes: how at-risk promises are found.
+    stage_days: dict[int, float]
+    compensation: Compensation
+
+    @field_validator("stage_days")
+    @classmethod
+    def _all_stages(cls, value: dict[int, float]) -> dict[int, float]:
+        if set(value) != STAGE_NUMBERS:
+            raise ValueError(f"give a typical duration for each stage 1-7 (got {sorted(value)})")
+        if any(days < 0 for days in value.values()):
+            raise ValueError("typical durations cannot be negative")
+        return value
 
 
 class Policy(_Strict):

@@ -38,6 +38,15 @@ class EventKind(enum.StrEnum):
     RETURNED = "returned"
 
 
+class Cause(enum.StrEnum):
+    """Who or what an event says caused a delay that is not the carrier's: promise exclusions."""
+
+    WRONG_ADDRESS = "wrong_address"
+    REFUSED = "refused"
+    NOT_COLLECTED = "not_collected"
+    BUYER_DOCUMENTS = "buyer_documents"  # customs wait for documents only the buyer can supply
+
+
 @dataclass(frozen=True, slots=True)
 class EventCode:
     code: str
@@ -45,6 +54,7 @@ class EventCode:
     stage: Stage
     kind: EventKind
     meaning: str
+    cause: Cause | None = None
 
 
 class UnknownEventCode(ValueError):
@@ -69,10 +79,17 @@ def event_codes(path: Path = EVENT_CODES_FILE) -> dict[str, EventCode]:
                     stage=Stage(int(row["stage"])),
                     kind=EventKind(row["kind"].strip()),
                     meaning=row["meaning"].strip(),
+                    cause=Cause(row["cause"].strip()) if row["cause"].strip() else None,
                 )
             except ValueError as error:
                 raise ValueError(f"{path}:{line}: {error}") from error
     return table
+
+
+def cause_of(code: str) -> Cause | None:
+    """The exclusion cause an event code carries; None for ordinary codes and codes no longer listed."""
+    known = event_codes().get(code.strip().upper())
+    return known.cause if known else None
 
 
 def lookup(code: str) -> EventCode:

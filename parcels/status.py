@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from parcels.stages import EventKind, Stage
+from parcels.stages import Cause, EventKind, Stage
 
 
 class Progress(enum.StrEnum):
@@ -34,6 +34,7 @@ class Event:
     kind: EventKind
     occurred_at: datetime
     location: str | None = None
+    cause: Cause | None = None
 
 
 @dataclass(frozen=True, slots=True)
