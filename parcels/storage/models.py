@@ -1,8 +1,9 @@
-"""SQLAlchemy 2 models: customers, shipments and their tracking events."""
+"""SQLAlchemy 2 models: customers, shipments, their tracking events and compensation claims."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
@@ -12,6 +13,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Numeric,
     SmallInteger,
     String,
     TypeDecorator,
@@ -111,3 +113,33 @@ class TrackingEvent(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=lambda: datetime.now(UTC))
 
     shipment: Mapped[Shipment] = relationship(back_populates="events", lazy="raise")
+
+
+class Claim(Base):
+    """A shopper's compensation claim: one per order, decided under a named policy version."""
+
+    __tablename__ = "claims"
+    __table_args__ = (
+        UniqueConstraint("reference", name="uq_claims_reference"),
+        UniqueConstraint("order_key", name="uq_claims_order_key"),
+        Index("ix_claims_status_requested", "status", "requested_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16))
+    # The order's reference, or the tracking number when the shop gave none: one compensation per order.
+    order_key: Mapped[str] = mapped_column(String(64))
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"), index=True)
+    tracking_number: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    currency: Mapped[str] = mapped_column(String(3))
+    form: Mapped[str] = mapped_column(String(16))
+    grant: Mapped[str] = mapped_column(String(16))
+    days_late: Mapped[int] = mapped_column(Integer)
+    policy_version: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(16))
+    verified_by: Mapped[str] = mapped_column(String(16))  # postal_code | phone | back_office
+    note: Mapped[str | None] = mapped_column(String(500))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
 
 from parcels.policy import current_policy
-from parcels.stages import EventKind, Stage
+from parcels.stages import EventKind, Stage, cause_of
 from parcels.status import Event, ShipmentFacts, ordered
-from parcels.storage.models import Shipment, TrackingEvent
+from parcels.storage.models import Claim, Shipment, TrackingEvent
 
 
 def _facts(row: Shipment) -> ShipmentFacts:
@@ -37,6 +37,7 @@ def _event(row: TrackingEvent) -> Event:
         kind=EventKind(row.kind),
         occurred_at=row.occurred_at,
         location=row.location,
+        cause=cause_of(row.code),
     )
 
 
@@ -87,3 +88,50 @@ def refresh_progress(session: Session, shipment_ids_: Collection[int]) -> None:
 
 def _first(events: list[TrackingEvent], kinds: set[EventKind]) -> datetime | None:
     return next((e.occurred_at for e in events if e.kind in kinds), None)
+
+
+def shipment_with_events(session: Session, tracking_number: str) -> tuple[Shipment, ShipmentFacts, list[Event]] | None:
+    """One shipment (row and facts, its customer loaded) with its events in time order."""
+    row = session.scalars(
+        select(Shipment).where(Shipment.tracking_number == tracking_number).options(selectinload(Shipment.customer))
+    ).one_or_none()
+    if row is None:
+        return None
+    events = session.scalars(select(TrackingEvent).where(TrackingEvent.shipment_id == row.id))
+    return row, _facts(row), ordered(_event(event) for event in events)
+
+
+def claims_for_orders(session: Session, order_keys: Collection[str]) -> dict[str, Claim]:
+    if not order_keys:
+        return {}
+    rows = session.scalars(select(Claim).where(Claim.order_key.in_(order_keys)))
+    return {row.order_key: row for row in rows}
+
+
+def order_keys(session: Session, tracking_numbers: Collection[str]) -> dict[str, str]:
+    """Each shipment's order key: its order reference, or its own tracking number without one."""
+    if not tracking_numbers:
+        return {}
+    rows = session.execute(
+        select(Shipment.tracking_number, Shipment.order_ref).where(Shipment.tracking_number.in_(tracking_numbers))
+    )
+    return {number: order_key(number, order_ref) for number, order_ref in rows}
+
+
+def order_key(tracking_number: str, order_ref: str | None) -> str:
+    return order_ref or tracking_number
+
+
+def claim_by_reference(session: Session, reference: str, for_update: bool = False) -> Claim | None:
+    query = select(Claim).where(Claim.reference == reference)
+    return session.scalars(query.with_for_update() if for_update else query).one_or_none()
+
+
+def claims_page(session: Session, status: str | None, limit: int, offset: int) -> tuple[list[Claim], int]:
+    """Claims, newest first, optionally of one status, and how many there are in all."""
+    filtered = select(Claim)
+    if status is not None:
+        filtered = filtered.where(Claim.status == status)
+    total = session.scalar(select(func.count()).select_from(filtered.subquery())) or 0
+    rows = session.scalars(filtered.order_by(Claim.requested_at.desc(), Claim.id.desc()).limit(limit).offset(offset))
+    return list(rows), total

@@ -1,0 +1,94 @@
+"""The "am I owed compensation?" use case: numbers in, each parcel's promise decision out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+
+from parcels.claims import ClaimView
+from parcels.policy import Policy, current_policy
+from parcels.promise import PromiseDecision, decide
+from parcels.storage import queries
+from parcels.storage.db import session_scope
+from parcels.track import Finding
+from parcels.tracking_numbers import Candidate, Problem
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseAnswer:
+    number: str
+    finding: Finding
+    decision: PromiseDecision | None = None
+    claim: ClaimView | None = None  # the order's claim, when one was already made
+
+
+def check_candidates(
+    candidates: Iterable[Candidate], now: datetime, engine: Engine | None = None, policy: Policy | None = None
+) -> list[PromiseAnswer]:
+    policy = policy or current_policy()
+    candidates = list(candidates)
+    valid = [c.number for c in candidates if c.valid]
+    with session_scope(engine) as session:
+        found = queries.shipments_with_events(session, valid)
+        keys = queries.order_keys(session, list(found))
+        claims = queries.claims_for_orders(session, set(keys.values()))
+        claim_views = {number: ClaimView.of(claims[key]) for number, key in keys.items() if key in claims}
+    answers = []
+    for candidate in candidates:
+        if candidate.problem is Problem.CHECK_DIGIT:
+            answers.append(PromiseAnswer(candidate.number, Finding.CHECK_DIGIT))
+        elif candidate.problem is Problem.LENGTH:
+            answers.append(PromiseAnswer(candidate.number, Finding.LENGTH))
+        elif candidate.number in found:
+            facts, events = found[candidate.number]
+            decision = decide(facts, events, policy, now)
+            answers.append(PromiseAnswer(candidate.number, Finding.FOUND, decision, claim_views.get(candidate.number)))
+        else:
+            answers.append(PromiseAnswer(candidate.number, Finding.UNKNOWN))
+    return answers
+
+
+def promise_message(answer: PromiseAnswer, policy: Policy | None = None) -> tuple[str, dict[str, Any]]:
+    """The catalogue message that explains ``answer``'s promise and the variables it needs."""
+    decision = answer.decision
+    if decision is None:
+        return "tracking_number_problem", {"number": answer.number, "problem": str(answer.finding)}
+    return "promise", promise_variables(decision, answer.claim, policy or current_policy())
+
+
+def promise_variables(decision: PromiseDecision, claim: ClaimView | None, policy: Policy) -> dict[str, Any]:
+    product = policy.products[decision.product_code]
+    market = policy.markets[product.market]
+    basis, owed, window = decision.basis, decision.owed, decision.claim_window
+    return {
+        "number": decision.tracking_number,
+        "product_name": product.name,
+        "outcome": str(decision.outcome),
+        "at_risk": decision.at_risk,
+        "promised_date": decision.promised_date,
+        "time_zone": decision.time_zone,
+        "paid_on": basis.paid_on if basis else None,
+        "lead_days": basis.days if basis else None,
+        "lead_unit": str(basis.unit) if basis else None,
+        "skipped_dates": list(basis.holidays_skipped) if basis else [],
+        "days_late": decision.days_late,
+        "expected_by": decision.expected_by,
+        "reasons": {str(reason.code): dict(reason.facts) for reason in decision.reasons},
+        "tiers": [
+            {"days_late": tier.days_late, "form": str(tier.form), "amount": tier.amount}
+            for tier in product.compensation.tiers
+        ],
+        "currency": market.currency,
+        "owed_amount": owed.amount if owed else None,
+        "owed_form": str(owed.form) if owed else None,
+        "tier_days_late": owed.tier_days_late if owed else None,
+        "grant": str(product.compensation.grant),
+        "claimable": decision.claimable,
+        "claim_last_day": window.last_day if window else None,
+        "claim_reference": claim.reference if claim else None,
+        "claim_status": str(claim.status) if claim else None,
+    }

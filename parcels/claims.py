@@ -1,0 +1,297 @@
+"""Compensation claims: made once per order by a shopper who proved it is theirs, decided by the back office.
+
+A claim is idempotent: claiming again returns the order's claim as it stands. Who may
+claim: whoever gives the destination postal code, or writes from the phone number the
+shipment's customer registered (a channel that verifies numbers, like WhatsApp).
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+
+from parcels.policy import Grant, Policy, current_policy
+from parcels.promise import PromiseDecision, decide
+from parcels.storage import queries
+from parcels.storage.db import session_scope
+from parcels.storage.models import Claim, Shipment
+
+
+class ClaimStatus(enum.StrEnum):
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    PAID = "paid"
+    REJECTED = "rejected"
+
+
+# The back office moves a claim forward only; paid and rejected are final.
+TRANSITIONS: dict[ClaimStatus, frozenset[ClaimStatus]] = {
+    ClaimStatus.REQUESTED: frozenset({ClaimStatus.APPROVED, ClaimStatus.REJECTED}),
+    ClaimStatus.APPROVED: frozenset({ClaimStatus.PAID, ClaimStatus.REJECTED}),
+    ClaimStatus.PAID: frozenset(),
+    ClaimStatus.REJECTED: frozenset(),
+}
+
+
+class Verification(enum.StrEnum):
+    POSTAL_CODE = "postal_code"
+    PHONE = "phone"
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimView:
+    reference: str
+    tracking_number: str
+    order_key: str
+    status: ClaimStatus
+    amount: Decimal
+    currency: str
+    form: str
+    grant: str
+    days_late: int
+    policy_version: str
+    channel: str
+    verified_by: str
+    note: str | None
+    requested_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: Claim) -> ClaimView:
+        return cls(
+            reference=row.reference,
+            tracking_number=row.tracking_number,
+            order_key=row.order_key,
+            status=ClaimStatus(row.status),
+            amount=Decimal(row.amount).quantize(Decimal("0.01")),
+            currency=row.currency,
+            form=row.form,
+            grant=row.grant,
+            days_late=row.days_late,
+            policy_version=row.policy_version,
+            channel=row.channel,
+            verified_by=row.verified_by,
+            note=row.note,
+            requested_at=row.requested_at,
+            updated_at=row.updated_at,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "reference": self.reference,
+            "tracking_number": self.tracking_number,
+            "order_key": self.order_key,
+            "status": str(self.status),
+            "amount": str(self.amount),
+            "currency": self.currency,
+            "form": self.form,
+            "grant": self.grant,
+            "days_late": self.days_late,
+            "policy_version": self.policy_version,
+            "channel": self.channel,
+            "verified_by": self.verified_by,
+            "note": self.note,
+            "requested_at": self.requested_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+        }
+
+
+class ClaimOutcome(enum.StrEnum):
+    CREATED = "created"
+    EXISTING = "existing"  # the order was claimed before: its claim as it stands
+    UNKNOWN = "unknown"  # no such shipment
+    NOT_VERIFIED = "not_verified"  # the postal code does not match (or none was given)
+    NOT_OWED = "not_owed"  # kept, open, excluded or not late enough: the decision says why
+    WINDOW_CLOSED = "window_closed"
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimResult:
+    outcome: ClaimOutcome
+    tracking_number: str
+    decision: PromiseDecision | None = None
+    claim: ClaimView | None = None
+
+
+_NOT_DIGITS = re.compile(r"\D")
+
+
+def same_phone(a: str | None, b: str | None) -> bool:
+    """Two phone numbers are the same if their digits are (``whatsapp:+34 600...`` and ``+34600...``)."""
+    digits_a, digits_b = _NOT_DIGITS.sub("", a or ""), _NOT_DIGITS.sub("", b or "")
+    return len(digits_a) >= 8 and digits_a == digits_b
+
+
+def same_postal_code(given: str | None, expected: str) -> bool:
+    return given is not None and given.replace(" ", "").upper() == expected.replace(" ", "").upper()
+
+
+def verification(shipment: Shipment, postal_code: str | None, verified_phone: str | None) -> Verification | None:
+    customer = shipment.customer
+    if verified_phone is not None and customer is not None and same_phone(verified_phone, customer.phone):
+        return Verification.PHONE
+    if same_postal_code(postal_code, shipment.destination_postal_code):
+        return Verification.POSTAL_CODE
+    return None
+
+
+def new_reference() -> str:
+    """``C-`` and eight characters from an alphabet without look-alikes (0/O, 1/I/L)."""
+    alphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+    return "C-" + "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+def make_claim(
+    tracking_number: str,
+    now: datetime,
+    channel: str,
+    *,
+    postal_code: str | None = None,
+    verified_phone: str | None = None,
+    engine: Engine | None = None,
+    policy: Policy | None = None,
+) -> ClaimResult:
+    """Claim the compensation of one parcel's order, at most once.
+
+    ``verified_phone`` is a number the channel itself vouches for (WhatsApp's sender),
+    never one the shopper typed.
+    """
+    policy = policy or current_policy()
+    try:
+        return _make_claim(tracking_number, now, channel, postal_code, verified_phone, engine, policy)
+    except IntegrityError:
+        # Another conversation claimed the same order a moment ago: answer with its claim.
+        return _make_claim(tracking_number, now, channel, postal_code, verified_phone, engine, policy)
+
+
+def _make_claim(
+    tracking_number: str,
+    now: datetime,
+    channel: str,
+    postal_code: str | None,
+    verified_phone: str | None,
+    engine: Engine | None,
+    policy: Policy,
+) -> ClaimResult:
+    with session_scope(engine) as session:
+        found = queries.shipment_with_events(session, tracking_number)
+        if found is None:
+            return ClaimResult(ClaimOutcome.UNKNOWN, tracking_number)
+        shipment, facts, events = found
+        verified = verification(shipment, postal_code, verified_phone)
+        if verified is None:
+            return ClaimResult(ClaimOutcome.NOT_VERIFIED, tracking_number)
+        decision = decide(facts, events, policy, now)
+        key = queries.order_key(shipment.tracking_number, shipment.order_ref)
+        existing = queries.claims_for_orders(session, [key]).get(key)
+        if existing is not None:
+            return ClaimResult(ClaimOutcome.EXISTING, tracking_number, decision, ClaimView.of(existing))
+        if decision.owed is None:
+            return ClaimResult(ClaimOutcome.NOT_OWED, tracking_number, decision)
+        if not decision.claimable:
+            return ClaimResult(ClaimOutcome.WINDOW_CLOSED, tracking_number, decision)
+        owed = decision.owed
+        claim = Claim(
+            reference=new_reference(),
+            order_key=key,
+            shipment_id=shipment.id,
+            tracking_number=shipment.tracking_number,
+            status=str(ClaimStatus.APPROVED if owed.grant is Grant.AUTOMATIC else ClaimStatus.REQUESTED),
+            amount=owed.amount,
+            currency=owed.currency,
+            form=str(owed.form),
+            grant=str(owed.grant),
+            days_late=decision.days_late,
+            policy_version=decision.policy_version,
+            channel=channel,
+            verified_by=str(verified),
+            requested_at=now,
+            updated_at=now,
+        )
+        session.add(claim)
+        session.flush()
+        return ClaimResult(ClaimOutcome.CREATED, tracking_number, decision, ClaimView.of(claim))
+
+
+class ClaimNotFound(LookupError):
+    pass
+
+
+class InvalidTransition(ValueError):
+    pass
+
+
+def list_claims(
+    status: ClaimStatus | None = None, limit: int = 50, offset: int = 0, engine: Engine | None = None
+) -> tuple[list[ClaimView], int]:
+    with session_scope(engine) as session:
+        rows, total = queries.claims_page(session, str(status) if status else None, limit, offset)
+        return [ClaimView.of(row) for row in rows], total
+
+
+def get_claim(reference: str, engine: Engine | None = None) -> ClaimView:
+    with session_scope(engine) as session:
+        row = queries.claim_by_reference(session, reference)
+        if row is None:
+            raise ClaimNotFound(reference)
+        return ClaimView.of(row)
+
+
+def update_claim(
+    reference: str, status: ClaimStatus, now: datetime, note: str | None = None, engine: Engine | None = None
+) -> ClaimView:
+    """Move a claim on (requested -> approved -> paid, or -> rejected); setting the same status again is a no-op."""
+    with session_scope(engine) as session:
+        row = queries.claim_by_reference(session, reference, for_update=True)
+        if row is None:
+            raise ClaimNotFound(reference)
+        current = ClaimStatus(row.status)
+        if status is not current:
+            if status not in TRANSITIONS[current]:
+                allowed = ", ".join(sorted(TRANSITIONS[current])) or "none: it is final"
+                raise InvalidTransition(f"a {current} claim cannot become {status} (allowed: {allowed})")
+            row.status = str(status)
+            row.updated_at = now
+        if note is not None:
+            row.note = note
+            row.updated_at = now
+        session.flush()
+        return ClaimView.of(row)
+
+
+def claim_message(result: ClaimResult) -> tuple[str, dict[str, Any]]:
+    """The catalogue message that answers a claim and the variables it needs."""
+    claim, decision = result.claim, result.decision
+    if result.outcome is ClaimOutcome.UNKNOWN:
+        return "tracking_number_problem", {"number": result.tracking_number, "problem": "unknown"}
+    window = decision.claim_window if decision else None
+    return "claim_result", {
+        "number": result.tracking_number,
+        "outcome": str(result.outcome),
+        "reference": claim.reference if claim else None,
+        "status": str(claim.status) if claim else None,
+        "amount": claim.amount if claim else None,
+        "currency": claim.currency if claim else None,
+        "form": claim.form if claim else None,
+        "claim_last_day": window.last_day if window else None,
+    }
+
+
+def claimant_verification(
+    tracking_number: str,
+    postal_code: str | None = None,
+    verified_phone: str | None = None,
+    engine: Engine | None = None,
+) -> Verification | None:
+    """How the person in the conversation is shown to be the parcel's addressee, if they are."""
+    with session_scope(engine) as session:
+        found = queries.shipment_with_events(session, tracking_number)
+        return verification(found[0], postal_code, verified_phone) if found else None

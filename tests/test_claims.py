@@ -1,0 +1,136 @@
+"""Claims on the real database: verified, idempotent per order, moved on by the back office."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import Engine
+
+from parcels.check import check_candidates
+from parcels.claims import (
+    ClaimNotFound,
+    ClaimOutcome,
+    ClaimStatus,
+    InvalidTransition,
+    list_claims,
+    make_claim,
+    same_phone,
+    update_claim,
+)
+from parcels.ingest import ingest_events
+from parcels.promise import Outcome
+from parcels.shipments import register_shipments
+from parcels.tracking_numbers import find_tracking_numbers
+from tests.factories import event_record, shipment_record
+
+PAID = datetime(2026, 11, 2, 10, tzinfo=UTC)  # CHOICE_9: promised 11 November, Madrid
+LATE = "LP00012345678901"
+ON_TIME = "LP00012345678902"
+SAME_ORDER = "LP00012345678903"
+NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+def parcels(db: Engine) -> None:
+    register_shipments(
+        [
+            shipment_record(LATE, order_ref="ORD-1", product="CHOICE_9", paid_at=PAID.isoformat()),
+            shipment_record(SAME_ORDER, order_ref="ORD-1", product="CHOICE_9", paid_at=PAID.isoformat()),
+            shipment_record(ON_TIME, order_ref="ORD-2", paid_at=PAID.isoformat()),
+        ]
+    )
+    ingest_events(
+        [
+            event_record("c-1", "GTMS_SIGNED", "2026-11-16T10:00:00+01:00", LATE),  # 5 days late
+            event_record("c-2", "GTMS_SIGNED", "2026-11-16T10:00:00+01:00", SAME_ORDER),
+            event_record("c-3", "GTMS_SIGNED", "2026-11-08T10:00:00+01:00", ON_TIME),
+        ],
+        received_at=NOW,
+    )
+
+
+def test_a_broken_promise_is_claimed_once_per_order(parcels: None) -> None:
+    first = make_claim(LATE, NOW, "web", postal_code="28013")
+    assert first.outcome is ClaimOutcome.CREATED
+    assert first.claim is not None
+    assert first.claim.amount == Decimal("3.00") and first.claim.currency == "EUR"
+    assert first.claim.status is ClaimStatus.APPROVED  # CHOICE_9 grants automatically
+    assert first.claim.policy_version == "2026-11-01"
+    assert first.claim.reference.startswith("C-") and len(first.claim.reference) == 10
+
+    again = make_claim(LATE, NOW + timedelta(hours=1), "web", postal_code="28013")
+    assert again.outcome is ClaimOutcome.EXISTING
+    assert again.claim == first.claim
+
+    other_parcel_same_order = make_claim(SAME_ORDER, NOW, "web", postal_code="28013")
+    assert other_parcel_same_order.outcome is ClaimOutcome.EXISTING
+    assert other_parcel_same_order.claim is not None
+    assert other_parcel_same_order.claim.reference == first.claim.reference
+    assert list_claims()[1] == 1
+
+
+def test_only_the_addressee_may_claim(parcels: None) -> None:
+    assert make_claim(LATE, NOW, "web").outcome is ClaimOutcome.NOT_VERIFIED
+    assert make_claim(LATE, NOW, "web", postal_code="08001").outcome is ClaimOutcome.NOT_VERIFIED
+    # A number typed into the chat proves nothing; WhatsApp's sender number does.
+    assert make_claim(LATE, NOW, "whatsapp", verified_phone="+34 600 000 000").outcome is (ClaimOutcome.NOT_VERIFIED)
+    result = make_claim(LATE, NOW, "whatsapp", verified_phone="whatsapp:+34612345678")
+    assert result.outcome is ClaimOutcome.CREATED
+    assert result.claim is not None and result.claim.verified_by == "phone"
+    assert list_claims()[1] == 1
+
+
+def test_nothing_to_claim_says_why(parcels: None) -> None:
+    result = make_claim(ON_TIME, NOW, "web", postal_code="28013")
+    assert result.outcome is ClaimOutcome.NOT_OWED
+    assert result.decision is not None and result.decision.outcome is Outcome.KEPT
+    assert make_claim("LP99999999999999", NOW, "web", postal_code="28013").outcome is ClaimOutcome.UNKNOWN
+    assert list_claims()[1] == 0
+
+
+def test_the_claim_window_closes(parcels: None) -> None:
+    after_window = datetime(2026, 12, 12, tzinfo=UTC)  # promised 11 November + 30 days, then midnight in Madrid
+    result = make_claim(LATE, after_window, "web", postal_code="28013")
+    assert result.outcome is ClaimOutcome.WINDOW_CLOSED
+    assert list_claims()[1] == 0
+
+
+def test_the_check_shows_an_existing_claim(parcels: None) -> None:
+    make_claim(LATE, NOW, "web", postal_code="28013")
+    answers = check_candidates(find_tracking_numbers(f"{LATE} {SAME_ORDER} {ON_TIME}"), NOW)
+    assert [a.claim is not None for a in answers] == [True, True, False]
+
+
+def test_the_back_office_moves_claims_forward_only(parcels: None) -> None:
+    standard = "LP00012345678904"
+    register_shipments([shipment_record(standard, order_ref="ORD-3", product="STANDARD", paid_at=PAID.isoformat())])
+    ingest_events([event_record("c-4", "GTMS_SIGNED", "2026-12-01T10:00:00+01:00", standard)], received_at=NOW)
+    claim = make_claim(standard, datetime(2026, 12, 2, tzinfo=UTC), "web", postal_code="28013").claim
+    assert claim is not None and claim.status is ClaimStatus.REQUESTED  # STANDARD is on application
+
+    approved = update_claim(claim.reference, ClaimStatus.APPROVED, NOW, note="checked")
+    assert approved.status is ClaimStatus.APPROVED and approved.note == "checked"
+    assert update_claim(claim.reference, ClaimStatus.APPROVED, NOW).status is ClaimStatus.APPROVED  # no-op
+    paid = update_claim(claim.reference, ClaimStatus.PAID, NOW)
+    assert paid.status is ClaimStatus.PAID
+    with pytest.raises(InvalidTransition, match="a paid claim cannot become rejected"):
+        update_claim(claim.reference, ClaimStatus.REJECTED, NOW)
+    with pytest.raises(ClaimNotFound):
+        update_claim("C-NOPE", ClaimStatus.PAID, NOW)
+    claims, total = list_claims(ClaimStatus.PAID)
+    assert total == 1 and claims[0].reference == claim.reference
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("whatsapp:+34612345678", "+34 612 34 56 78", True),
+        ("+34612345678", "+34612345679", False),
+        ("", "", False),
+        (None, "+34612345678", False),
+    ],
+)
+def test_phone_numbers_are_compared_by_their_digits(a: str | None, b: str | None, same: bool) -> None:
+    assert same_phone(a, b) is same
