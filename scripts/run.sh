@@ -6,15 +6,14 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/train.sh
 
-# Secrets live in .env (read by honcho), made once with random values.
-if [ ! -f .env ]; then
-  {
-    echo "RASA_TOKEN=$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
-    echo "TRACKING_API_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
-  } > .env
-  chmod 600 .env
-  echo "==> wrote .env with a new RASA_TOKEN and TRACKING_API_KEY"
-fi
+# Secrets live in .env (read by honcho), each made once with a random value.
+touch .env && chmod 600 .env
+for name in RASA_TOKEN TRACKING_API_KEY BACK_OFFICE_API_KEY; do
+  if ! grep -q "^$name=" .env; then
+    echo "$name=$(python3 -c 'import secrets; print(secrets.token_hex(16))')" >> .env
+    echo "==> wrote a new $name to .env"
+  fi
+done
 set -a; . ./.env; set +a
 export RASA_TELEMETRY_ENABLED=false PYTHONPATH=.
 
@@ -26,8 +25,9 @@ cat <<INFO
   Web chat:        http://localhost:8080/
   Rasa HTTP API:   http://localhost:5005/  (token: RASA_TOKEN in .env)
   Ingestion API:   POST http://localhost:8080/api/tracking/events  (X-Api-Key: TRACKING_API_KEY in .env)
+  Claims API:      GET/PATCH http://localhost:8080/api/claims  (X-Api-Key: BACK_OFFICE_API_KEY in .env)
 
-  Tracking numbers to try:
+  Tracking numbers to try (to claim LP00000000000009, the postal code is 41004):
 $showcase
 
   Ctrl-C stops everything.

@@ -81,6 +81,7 @@ def running_stack(logs: Path) -> Iterator[Stack]:
         "PYTHONPATH": str(ROOT),
         "RASA_PUBLIC_URL": f"http://127.0.0.1:{rasa_port}",
         "TRACKING_API_KEY": api_key,
+        "BACK_OFFICE_API_KEY": api_key,
     }
     commands = {
         "actions": [

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from web import chat, ingestion
+from web import chat, claims, ingestion
 from web.keys import SETTINGS
 from web.settings import Settings
 
@@ -19,6 +19,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[SETTINGS] = settings or Settings.from_environment()
     app.add_routes(chat.routes)
     app.add_routes(ingestion.routes)
+    app.add_routes(claims.routes)
     app.router.add_static("/static/vendor", app[SETTINGS].vendor_dir)
     app.router.add_static("/static", STATIC_DIR)
     return app

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -15,24 +14,16 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from parcels.ingest import IngestReport, RecordError, ingest_events
 from parcels.shipments import register_shipments
+from web.auth import error_response as _error
+from web.auth import refusal
 from web.keys import SETTINGS
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
 
-def _error(status: int, message: str) -> web.Response:
-    return web.json_response({"error": message}, status=status)
-
-
 def _authorised(request: web.Request) -> web.Response | None:
-    key = request.app[SETTINGS].tracking_api_key
-    if key is None:
-        return _error(503, "the ingestion API is off: set TRACKING_API_KEY to turn it on")
-    given = request.headers.get("X-Api-Key") or request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    if not given or not hmac.compare_digest(given.encode(), key.encode()):
-        return _error(401, "missing or wrong API key (X-Api-Key or Authorization: Bearer)")
-    return None
+    return refusal(request, request.app[SETTINGS].tracking_api_key, "TRACKING_API_KEY", "the ingestion API")
 
 
 async def _batch(request: web.Request, field: str) -> list[Any] | web.Response:

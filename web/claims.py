@@ -1,0 +1,107 @@
+"""The back office's claims API: list claims, read one, move it on (approve, pay, reject)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import UTC, datetime
+
+from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
+
+from parcels.claims import ClaimNotFound, ClaimStatus, InvalidTransition, get_claim, list_claims, update_claim
+from web.auth import error_response, refusal
+from web.keys import SETTINGS
+
+log = logging.getLogger(__name__)
+routes = web.RouteTableDef()
+
+MAX_PAGE = 500
+_UNAVAILABLE = "the database is unavailable; nothing was changed, try again"
+
+
+def _authorised(request: web.Request) -> web.Response | None:
+    return refusal(request, request.app[SETTINGS].back_office_api_key, "BACK_OFFICE_API_KEY", "the claims API")
+
+
+def _status(text: str | None) -> ClaimStatus | None:
+    if text is None:
+        return None
+    try:
+        return ClaimStatus(text)
+    except ValueError:
+        raise ValueError(f"unknown status {text!r}; known: {', '.join(ClaimStatus)}") from None
+
+
+def _int(request: web.Request, name: str, default: int, most: int) -> int:
+    text = request.query.get(name)
+    if text is None:
+        return default
+    if not text.isdigit() or int(text) > most:
+        raise ValueError(f"{name} must be a whole number from 0 to {most}")
+    return int(text)
+
+
+@routes.get("/api/claims")
+async def get_claims(request: web.Request) -> web.Response:
+    if (refused := _authorised(request)) is not None:
+        return refused
+    try:
+        status = _status(request.query.get("status"))
+        limit = _int(request, "limit", 50, MAX_PAGE)
+        offset = _int(request, "offset", 0, 10**9)
+    except ValueError as error:
+        return error_response(400, str(error))
+    try:
+        claims, total = await asyncio.to_thread(list_claims, status, limit, offset)
+    except SQLAlchemyError:
+        log.exception("listing claims failed")
+        return error_response(503, "the database is unavailable; try again")
+    page = {"total": total, "limit": limit, "offset": offset, "claims": [claim.as_dict() for claim in claims]}
+    return web.json_response(page)
+
+
+@routes.get("/api/claims/{reference}")
+async def get_one_claim(request: web.Request) -> web.Response:
+    if (refused := _authorised(request)) is not None:
+        return refused
+    reference = request.match_info["reference"]
+    try:
+        claim = await asyncio.to_thread(get_claim, reference)
+    except ClaimNotFound:
+        return error_response(404, f"no claim {reference}")
+    except SQLAlchemyError:
+        log.exception("reading claim %s failed", reference)
+        return error_response(503, "the database is unavailable; try again")
+    return web.json_response(claim.as_dict())
+
+
+@routes.patch("/api/claims/{reference}")
+async def patch_claim(request: web.Request) -> web.Response:
+    if (refused := _authorised(request)) is not None:
+        return refused
+    reference = request.match_info["reference"]
+    try:
+        body = await request.json(loads=json.loads)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        return error_response(400, f"the body is not valid JSON: {error}")
+    if not isinstance(body, dict) or set(body) - {"status", "note"} or "status" not in body:
+        return error_response(400, 'send {"status": "approved" | "paid" | "rejected", "note": "optional text"}')
+    note = body.get("note")
+    if note is not None and (not isinstance(note, str) or len(note) > 500):
+        return error_response(400, "note must be text of at most 500 characters")
+    try:
+        status = ClaimStatus(body["status"])
+    except ValueError:
+        return error_response(400, f"unknown status {body['status']!r}; known: {', '.join(ClaimStatus)}")
+    try:
+        claim = await asyncio.to_thread(update_claim, reference, status, datetime.now(UTC), note)
+    except ClaimNotFound:
+        return error_response(404, f"no claim {reference}")
+    except InvalidTransition as error:
+        return error_response(409, str(error))
+    except SQLAlchemyError:
+        log.exception("updating claim %s failed", reference)
+        return error_response(503, _UNAVAILABLE)
+    return web.json_response(claim.as_dict())
