@@ -18,10 +18,14 @@ def manifest() -> dict[str, Any]:
 
 
 def _typed(name: str, value: Any) -> Any:
-    """Sample values are text in YAML: ``*_at`` become date-times and ``*_date`` dates."""
-    if isinstance(value, str) and name.endswith("_at"):
+    """Sample values are text in YAML: ``*_at``/``*_by`` become date-times, ``*_date``/``*_dates``/``*_day``/``*_on`` dates."""
+    if isinstance(value, dict):
+        return {key: _typed(key, item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_typed(name, item) for item in value]
+    if isinstance(value, str) and (name == "at" or name.endswith(("_at", "_by"))):
         return datetime.fromisoformat(value)
-    if isinstance(value, str) and name.endswith("_date"):
+    if isinstance(value, str) and name.endswith(("_date", "_dates", "_day", "_on")):
         return date.fromisoformat(value)
     return value
 
