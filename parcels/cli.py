@@ -1,4 +1,4 @@
-"""``python -m parcels <command>``: migrate, demo data, the showcase and file imports.
+"""``python -m parcels <command>``: migrate, demo data, the showcase, promise examples and file imports.
 
 Exit codes: 0 done; 1 an import rejected some records (the valid ones are kept);
 2 the command could not run (unreadable file, unreachable database, bad arguments...).
@@ -115,6 +115,18 @@ def cmd_showcase(args: argparse.Namespace) -> int:
     print(f"{'tracking number':<{width}}  {'outcome':<{outcome_width}}  description")
     for row in rows:
         print(f"{row.tracking_number:<{width}}  {row.outcome:<{outcome_width}}  {row.description}")
+    return 0
+
+
+def cmd_promise_examples(args: argparse.Namespace) -> int:
+    from parcels.examples import render
+
+    document = render()
+    if args.output is None:
+        sys.stdout.write(document)
+    else:
+        Path(args.output).write_text(document, encoding="utf-8")
+        print(f"wrote {args.output}")
     return 0
 
 
@@ -274,6 +286,12 @@ def build_parser() -> argparse.ArgumentParser:
     show = commands.add_parser("showcase", help="migrate, then (re)write the showcase shipments, one per outcome")
     show.add_argument("--now", type=_parse_now, help="ISO 8601 'now' (default: the clock)")
     show.set_defaults(func=cmd_showcase)
+
+    examples = commands.add_parser(
+        "promise-examples", help="print (or write) the Markdown of worked promise examples, decided by the engine"
+    )
+    examples.add_argument("--output", metavar="PATH", help="write the document to PATH (default: print it)")
+    examples.set_defaults(func=cmd_promise_examples)
 
     imp = commands.add_parser("import", help="import events or shipments from a JSONL or CSV file")
     imp.add_argument("kind", choices=("events", "shipments"))

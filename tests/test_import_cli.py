@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from parcels.demo import SHOWCASE_NUMBERS
 from parcels.storage.db import make_engine, session_scope
 from parcels.storage.models import Customer, Shipment, TrackingEvent
 
@@ -234,6 +235,6 @@ def test_demo_and_showcase_commands(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].split()[:3] == ["tracking", "number", "outcome"]
-    assert len(lines) == 10 and any(line.split()[1] == "late" for line in lines[1:])
+    assert len(lines) == 1 + len(SHOWCASE_NUMBERS) and any(line.split()[1] == "late" for line in lines[1:])
     shipments, _, _ = stored(url)
-    assert len(shipments) == 309
+    assert len(shipments) == 300 + len(SHOWCASE_NUMBERS)
