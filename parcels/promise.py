@@ -119,7 +119,7 @@ def expected_arrival(facts: ShipmentFacts, history: list[Event], product: Produc
     """When the parcel typically arrives: the rest of its current stage plus every stage after it.
 
     A stage's time is counted from its first event in the latest run of events at that stage;
-    a customs hold restarts its stage's clock. Before the first event, collection is counted
+    while a customs hold lasts, its whole stage is still ahead. Before the first event, collection is counted
     from the payment.
     """
     if history:
