@@ -27,6 +27,23 @@ def test_the_shipped_policy_loads() -> None:
         ),
         (('"28": MD', '"28": XX'), "regions without a holiday calendar: XX"),
         (("currency: EUR", "currency: euros"), "markets.ES.currency"),
+        (
+            ('{days_late: 4, form: coupon, amount: "3.00"}', '{days_late: 4, form: coupon, amount: "0.50"}'),
+            "products.CHOICE_9.compensation.tiers: Value error, a later tier pays less (0.50 after 1.00)",
+        ),
+        (
+            ('{days_late: 4, form: coupon, amount: "3.00"}', '{days_late: 1, form: coupon, amount: "3.00"}'),
+            "tiers must be in increasing days_late order",
+        ),
+        (('{days_late: 1, form: coupon, amount: "1.00"}', '{days_late: 1, form: voucher, amount: "1.00"}'), "form"),
+        (('amount: "1.00"}', 'amount: "1.001"}'), "products.CHOICE_9.compensation.tiers.0.amount"),
+        (("grant: automatic", "grant: sometimes"), "products.CHOICE_9.compensation.grant"),
+        (("claim_window_days: 30", "claim_window_days: 0"), "products.CHOICE_9.compensation.claim_window_days"),
+        (
+            ("{1: 1, 2: 0.5, 3: 0.5, 4: 3, 5: 1, 6: 1, 7: 1}", "{1: 1, 2: 0.5}"),
+            "give a typical duration for each stage",
+        ),
+        (("last_day: 2024-11-15", "last_day: 2024-10-01"), "last_day 2024-10-01 is before first_day 2024-10-29"),
     ],
 )
 def test_a_bad_policy_names_the_file_the_field_and_the_reason(
@@ -47,3 +64,13 @@ def test_unreadable_policy(tmp_path: Path) -> None:
     bad.write_text("markets: [unclosed")
     with pytest.raises(PolicyError, match="cannot read"):
         load_policy(bad)
+
+
+def test_the_shipped_policy_has_compensation_for_every_product() -> None:
+    policy = load_policy(DEFAULT_POLICY_FILE)
+    for product in policy.products.values():
+        tiers = product.compensation.tiers
+        assert tiers[0].days_late >= 1
+        assert [t.amount for t in tiers] == sorted(t.amount for t in tiers)
+        assert product.compensation.tier_for(0) is None
+        assert product.compensation.tier_for(tiers[-1].days_late + 100) == tiers[-1]
