@@ -454,6 +454,19 @@ def test_a_later_delivery_is_never_owed_less(
 
 
 @PROPERTY
+@given(data=st.data(), shipment=shipments())
+def test_an_event_arriving_late_never_breaks_a_kept_promise(data: st.DataObject, shipment: ShipmentFacts) -> None:
+    """Events only add attempts: whatever arrives later, a kept promise stays kept."""
+    known = data.draw(histories(shipment))
+    late = data.draw(histories(shipment))
+    now = shipment.paid_at + timedelta(days=45)
+    before = decide(shipment, known, POLICY, now)
+    after_ = decide(shipment, [*known, *late], POLICY, now)
+    if before.outcome is Outcome.KEPT:
+        assert after_.outcome is Outcome.KEPT
+
+
+@PROPERTY
 @given(
     paid=PAYMENTS,
     product=st.sampled_from(BUSINESS_DAY_PRODUCTS),
