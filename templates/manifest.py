@@ -18,7 +18,8 @@ def manifest() -> dict[str, Any]:
 
 
 def _typed(name: str, value: Any) -> Any:
-    """Sample values are text in YAML: ``*_at``/``*_by`` become date-times, ``*_date``/``*_dates``/``*_day``/``*_on`` dates."""
+    """Sample values are text in YAML: ``*_at`` and ``*_by`` become date-times; ``*_date``, ``*_dates``,
+    ``*_day`` and ``*_on`` dates."""
     if isinstance(value, dict):
         return {key: _typed(key, item) for key, item in value.items()}
     if isinstance(value, list):
