@@ -16,3 +16,10 @@ def language_of(tracker: Tracker) -> str:
 
 def channel_of(tracker: Tracker) -> str:
     return _CHANNELS.get(tracker.get_latest_input_channel() or "", "web")
+
+
+def verified_phone_of(tracker: Tracker) -> str | None:
+    """The sender's phone number when the channel itself vouches for it (WhatsApp), else None."""
+    if channel_of(tracker) != "whatsapp":
+        return None
+    return tracker.sender_id.removeprefix("whatsapp:") or None

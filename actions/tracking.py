@@ -12,6 +12,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions.compensation import explain_promises
 from actions.replies import channel_of, language_of
 from parcels.track import Finding, answer_message, track_candidates
 from parcels.tracking_numbers import Candidate, find_tracking_numbers
@@ -50,6 +51,8 @@ class ActionTrackParcel(Action):
         if not candidates:
             dispatcher.utter_message(response="utter_ask_tracking_number")
             return []
+        if tracker.get_slot("pending_request"):  # they asked about compensation first, then gave the number
+            return await explain_promises(dispatcher, tracker, candidates)
         return await answer_parcels(dispatcher, tracker, candidates)
 
 
@@ -61,6 +64,8 @@ class ActionFallback(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         candidates = find_tracking_numbers(tracker.latest_message.get("text") or "")
+        if candidates and tracker.get_slot("pending_request"):
+            return await explain_promises(dispatcher, tracker, candidates)
         if candidates:
             return await answer_parcels(dispatcher, tracker, candidates)
         dispatcher.utter_message(response="utter_default")
