@@ -58,3 +58,44 @@ def test_a_question_typed_in_the_chat_page_is_answered(
             page.screenshot(path=str(artifacts / f"chat-{lang}.png"))
         finally:
             browser.close()
+
+
+LATE = "LP00088800000002"
+
+
+@pytest.fixture(scope="module")
+def late_parcel(stack: Stack) -> str:
+    now = datetime.now(UTC)
+    headers = {"X-Api-Key": stack.api_key}
+    record = shipment_record(
+        LATE, order_ref="BROWSER-2", product="STANDARD", paid_at=(now - timedelta(days=40)).isoformat()
+    )
+    assert requests.post(f"{stack.web_url}/api/shipments", json=[record], headers=headers, timeout=30).ok
+    event = event_record("browser-2", "GTMS_SIGNED", (now - timedelta(days=3)).isoformat(), LATE, location="Madrid, ES")
+    assert requests.post(f"{stack.web_url}/api/tracking/events", json=[event], headers=headers, timeout=30).ok
+    return LATE
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (scripts/system-deps.sh)")
+def test_a_shopper_claims_compensation_in_the_chat_page(stack: Stack, late_parcel: str, artifacts: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    turns = [
+        (f"mi paquete {late_parcel} ha llegado tarde, ¿me corresponde alguna compensación?", "Te corresponde"),
+        ("quiero reclamarla", "código postal"),
+        ("28013", "¿Lo confirmas?"),
+        ("sí", "Tu reclamación C-"),
+    ]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 520, "height": 1000}, locale="es-ES")
+            page.goto(f"{stack.web_url}/?lang=es")
+            expect(page.locator("#status")).to_have_class("chat__status chat__status--online", timeout=30_000)
+            for n, (text, expected) in enumerate(turns, start=1):
+                page.fill("#text", text)
+                page.press("#text", "Enter")
+                expect(page.locator(".msg--bot").nth(n)).to_contain_text(expected, timeout=60_000)
+            page.screenshot(path=str(artifacts / "chat-claim-es.png"), full_page=True)
+        finally:
+            browser.close()
