@@ -1,4 +1,4 @@
-"""SQLAlchemy 2 models: customers, shipments, their tracking events and compensation claims."""
+"""SQLAlchemy 2 models: customers, shipments, tracking events, claims, staff and message template versions."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Numeric,
     SmallInteger,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
 )
@@ -143,3 +145,40 @@ class Claim(Base):
     note: Mapped[str | None] = mapped_column(String(500))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StaffUser(Base):
+    """Someone who signs in to the staff console: an agent, a marketer or an admin."""
+
+    __tablename__ = "staff_users"
+    __table_args__ = (UniqueConstraint("email", name="uq_staff_users_email"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=lambda: datetime.now(UTC))
+
+
+class TemplateVersion(Base):
+    """A marketer's edit of one message x channel x locale: a draft, or published (the newest published one is used)."""
+
+    __tablename__ = "template_versions"
+    __table_args__ = (
+        UniqueConstraint("message", "channel", "locale", "number", name="uq_template_versions_number"),
+        Index("ix_template_versions_key_status", "message", "channel", "locale", "status", "number"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    message: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))
+    locale: Mapped[str] = mapped_column(String(8))
+    number: Mapped[int] = mapped_column(Integer)  # 1, 2, 3... per message x channel x locale
+    source: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # draft | published
+    author: Mapped[str] = mapped_column(String(254))
+    comment: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
