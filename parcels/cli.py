@@ -1,4 +1,4 @@
-"""``python -m parcels <command>``: migrate, demo data, the showcase, promise examples and file imports.
+"""``python -m parcels <command>``: migrate, demo data, the showcase, promise examples, file imports and staff.
 
 Exit codes: 0 done; 1 an import rejected some records (the valid ones are kept);
 2 the command could not run (unreadable file, unreachable database, bad arguments...).
@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import csv
+import getpass
 import json
+import os
 import sqlite3
 import sys
 import time
@@ -264,6 +266,30 @@ def _csv_records(lines: Iterator[_Line], totals: ImportTotals) -> Iterator[tuple
         totals.rejected.append((reader.line_num, None, f"malformed CSV: {error}"))
 
 
+def cmd_staff_add(args: argparse.Namespace) -> int:
+    """Add a console account; the password comes from STAFF_PASSWORD or standard input, never the command line."""
+    from parcels.staff import StaffError, StaffExists, create_staff, find_staff
+    from parcels.storage.migrate import upgrade
+
+    upgrade()
+    if args.if_exists == "skip" and find_staff(args.email) is not None:
+        print(f"{args.email}: already there, left as it is")
+        return 0
+    password = os.environ.get("STAFF_PASSWORD")
+    if password is None:
+        asked = f"password for {args.email}: "
+        password = getpass.getpass(asked) if sys.stdin.isatty() else sys.stdin.readline()
+    password = password.rstrip("\r\n")
+    try:
+        member = create_staff(args.email, args.name, args.role, password, update=args.if_exists == "update")
+    except StaffExists as error:
+        raise CliError(f"{error} (--if-exists update changes it, --if-exists skip leaves it)") from None
+    except StaffError as error:
+        raise CliError(str(error)) from None
+    print(f"{member.email}: {member.role} account ready")
+    return 0
+
+
 # --------------------------------------------------------------------------- entry point
 
 
@@ -298,6 +324,21 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file", help="a .jsonl (one JSON object a line) or .csv (header row) file")
     imp.add_argument("--format", choices=("jsonl", "csv"), help="the file's format (default: from its name)")
     imp.set_defaults(func=cmd_import)
+    staff = commands.add_parser("staff", help="staff console accounts")
+    staff_commands = staff.add_subparsers(dest="staff_command", required=True, metavar="staff-command")
+    add = staff_commands.add_parser(
+        "add", help="add an account; the password is read from STAFF_PASSWORD or standard input"
+    )
+    add.add_argument("--email", required=True)
+    add.add_argument("--name", required=True)
+    add.add_argument("--role", required=True, choices=("agent", "marketer", "admin"))
+    add.add_argument(
+        "--if-exists",
+        choices=("fail", "skip", "update"),
+        default="fail",
+        help="when the email has an account: fail (default), skip it, or update its name, role and password",
+    )
+    add.set_defaults(func=cmd_staff_add)
     return parser
 
 

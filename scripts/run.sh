@@ -8,7 +8,8 @@ scripts/train.sh
 
 # Secrets live in .env (read by honcho), each made once with a random value.
 touch .env && chmod 600 .env
-for name in RASA_TOKEN TRACKING_API_KEY BACK_OFFICE_API_KEY; do
+for name in RASA_TOKEN TRACKING_API_KEY BACK_OFFICE_API_KEY \
+  CONSOLE_SECRET_KEY CONSOLE_ADMIN_PASSWORD CONSOLE_MARKETER_PASSWORD; do
   if ! grep -q "^$name=" .env; then
     echo "$name=$(python3 -c 'import secrets; print(secrets.token_hex(16))')" >> .env
     echo "==> wrote a new $name to .env"
@@ -19,6 +20,11 @@ export RASA_TELEMETRY_ENABLED=false PYTHONPATH=.
 
 .venv/bin/python -m parcels demo --count "${DEMO_SHIPMENTS:-20000}" --seed 1 --skip-if-loaded
 showcase=$(.venv/bin/python -m parcels showcase | sed 's/^/    /')
+# The staff console's accounts; their passwords (in .env) are set again on every run.
+STAFF_PASSWORD="$CONSOLE_ADMIN_PASSWORD" .venv/bin/python -m parcels staff add \
+  --email admin@example.com --name Admin --role admin --if-exists update >/dev/null
+STAFF_PASSWORD="$CONSOLE_MARKETER_PASSWORD" .venv/bin/python -m parcels staff add \
+  --email marketer@example.com --name Marketer --role marketer --if-exists update >/dev/null
 
 cat <<INFO
 
@@ -26,6 +32,8 @@ cat <<INFO
   Rasa HTTP API:   http://localhost:5005/  (token: RASA_TOKEN in .env)
   Ingestion API:   POST http://localhost:8080/api/tracking/events  (X-Api-Key: TRACKING_API_KEY in .env)
   Claims API:      GET/PATCH http://localhost:8080/api/claims  (X-Api-Key: BACK_OFFICE_API_KEY in .env)
+  Staff console:   http://localhost:8080/console/  (admin@example.com: CONSOLE_ADMIN_PASSWORD,
+                   marketer@example.com: CONSOLE_MARKETER_PASSWORD, both in .env)
 
   Tracking numbers to try (to claim LP00000000000009, the postal code is 41004):
 $showcase

@@ -82,6 +82,7 @@ def running_stack(logs: Path) -> Iterator[Stack]:
         "RASA_PUBLIC_URL": f"http://127.0.0.1:{rasa_port}",
         "TRACKING_API_KEY": api_key,
         "BACK_OFFICE_API_KEY": api_key,
+        "CONSOLE_SECRET_KEY": token,
     }
     commands = {
         "actions": [

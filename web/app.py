@@ -6,7 +6,10 @@ from pathlib import Path
 
 from aiohttp import web
 
+from templates.renderer import set_source_provider
+from templates.versions import published_source
 from web import chat, claims, ingestion
+from web.console import PREFIX, create_console
 from web.keys import SETTINGS
 from web.settings import Settings
 
@@ -14,12 +17,24 @@ STATIC_DIR = Path(__file__).with_name("static")
 MAX_BODY = 16 * 1024 * 1024
 
 
+async def _use_published_templates(_: web.Application) -> None:
+    """Marketers' published versions override the shipped template files."""
+    set_source_provider(published_source)
+
+
+async def _to_console(_: web.Request) -> web.Response:
+    return web.Response(status=302, headers={"Location": f"{PREFIX}/"})
+
+
 def create_app(settings: Settings | None = None) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY)
-    app[SETTINGS] = settings or Settings.from_environment()
+    app[SETTINGS] = settings = settings or Settings.from_environment()
+    app.on_startup.append(_use_published_templates)
     app.add_routes(chat.routes)
     app.add_routes(ingestion.routes)
     app.add_routes(claims.routes)
+    app.router.add_get(PREFIX, _to_console)
+    app.add_subapp(PREFIX, create_console(settings.console_secret, settings.console_cookie_secure))
     app.router.add_static("/static/vendor", app[SETTINGS].vendor_dir)
     app.router.add_static("/static", STATIC_DIR)
     return app

@@ -9,12 +9,25 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+def _flag(text: str | None) -> bool | None:
+    """``1/true/yes/on`` and ``0/false/no/off``; unset or ``auto`` is None."""
+    if text is None or text.strip().lower() in ("", "auto"):
+        return None
+    if text.strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    if text.strip().lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"CONSOLE_COOKIE_SECURE must be on, off or auto, not {text!r}")
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     rasa_public_url: str  # where browsers reach the Rasa server's socket.io channel
     tracking_api_key: str | None
     vendor_dir: Path
     back_office_api_key: str | None = None
+    console_secret: str | None = None  # CONSOLE_SECRET_KEY: the console's session key; no key, no console
+    console_cookie_secure: bool | None = None  # CONSOLE_COOKIE_SECURE; None: on unless the host is local
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -22,6 +35,8 @@ class Settings:
             rasa_public_url=os.environ.get("RASA_PUBLIC_URL", "http://localhost:5005"),
             tracking_api_key=os.environ.get("TRACKING_API_KEY") or None,
             back_office_api_key=os.environ.get("BACK_OFFICE_API_KEY") or None,
+            console_secret=os.environ.get("CONSOLE_SECRET_KEY") or None,
+            console_cookie_secure=_flag(os.environ.get("CONSOLE_COOKIE_SECURE")),
             vendor_dir=Path(
                 os.environ.get("WEB_VENDOR_DIR", PROJECT_ROOT / "node_modules" / "socket.io-client" / "dist")
             ),

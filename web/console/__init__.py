@@ -1,0 +1,34 @@
+"""The staff console, mounted at /console: sign-in, and the marketers' template editor."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from web.console import auth, editor
+from web.console.pages import PREFIX, security_headers
+from web.console.sessions import Throttle, setup_sessions
+
+__all__ = ["PREFIX", "create_console"]
+
+
+def _off(message: str) -> web.Application:
+    app = web.Application()
+
+    async def unavailable(_: web.Request) -> web.Response:
+        return web.Response(status=503, text=message)
+
+    app.router.add_route("*", "/{tail:.*}", unavailable)
+    return app
+
+
+def create_console(secret: str | None, cookie_secure: bool | None, failure_delay: float = 0.4) -> web.Application:
+    """The console as a sub-application; without a secret it only says how to turn it on."""
+    if not secret:
+        return _off("503: the staff console is off: set CONSOLE_SECRET_KEY to turn it on")
+    app = web.Application(middlewares=[security_headers])
+    setup_sessions(app, secret, cookie_secure)
+    app[auth.THROTTLE] = Throttle()
+    app[auth.FAILURE_DELAY] = failure_delay
+    app.add_routes(auth.routes)
+    app.add_routes(editor.routes)
+    return app
