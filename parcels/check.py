@@ -14,7 +14,7 @@ from parcels.policy import Policy, current_policy
 from parcels.promise import PromiseDecision, decide
 from parcels.storage import queries
 from parcels.storage.db import session_scope
-from parcels.track import Finding
+from parcels.track import Finding, answer_message, track_candidates
 from parcels.tracking_numbers import Candidate, Problem
 
 
@@ -92,3 +92,27 @@ def promise_variables(decision: PromiseDecision, claim: ClaimView | None, policy
         "claim_reference": claim.reference if claim else None,
         "claim_status": str(claim.status) if claim else None,
     }
+
+
+def shipment_variables(number: str, now: datetime, engine: Engine | None = None) -> dict[str, Any] | None:
+    """Every catalogue variable a real shipment can give (None: no such shipment), for previews.
+
+    Nothing personal is in it: no name, phone, e-mail or address, only the parcel's own facts.
+    """
+    policy = current_policy()
+    [answer] = check_candidates([Candidate(number)], now, engine, policy)
+    if answer.decision is None:
+        return None
+    [tracked] = track_candidates([Candidate(number)], now, engine)
+    _, status = answer_message(tracked)
+    decision, claim = answer.decision, answer.claim
+    variables = {**status, **promise_variables(decision, claim, policy)}
+    owed = decision.owed
+    variables.update(
+        amount=claim.amount if claim else owed.amount if owed else None,
+        form=claim.form if claim else str(owed.form) if owed else None,
+        reference=claim.reference if claim else None,
+        status=str(claim.status) if claim else None,
+        tracking_url=None,
+    )
+    return variables

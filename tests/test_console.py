@@ -237,6 +237,32 @@ async def test_the_preview_renders_a_sample_and_reports_problems_with_their_line
     assert (await client.post("/console/api/preview", json=body, headers=headers)).status == 404
 
 
+async def test_the_preview_can_use_a_real_parcel_without_its_customers_details(client) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime, timedelta
+
+    from parcels.ingest import ingest_events
+    from parcels.shipments import register_shipments
+    from tests.factories import event_record, shipment_record
+
+    now = datetime.now(UTC)
+    register_shipments([shipment_record("LP00012345678901", paid_at=(now - timedelta(days=3)).isoformat())])
+    ingest_events([event_record("p-1", "LH_DEPART", (now - timedelta(days=1)).isoformat())], now)
+    await sign_in(client)
+    headers = {"X-CSRF-Token": await token(client)}
+    source = "{{ number }} {{ promised_date | date }} {{ last_event_place }}"
+    body = {"message": "parcel_status", "channel": "web", "locale": "es", "source": source}
+    body["tracking_number"] = "lp 0001 2345 6789 01"
+    result = await (await client.post("/console/api/preview", json=body, headers=headers)).json()
+    assert result["ok"] is True
+    assert result["text"].startswith("LP00012345678901 ") and "Shenzhen, CN" in result["text"]
+
+    body["tracking_number"] = "LP99999999999999"
+    result = await (await client.post("/console/api/preview", json=body, headers=headers)).json()
+    assert [p["message"] for p in result["problems"]] == ["no shipment LP99999999999999"]
+    body["tracking_number"] = "not a number"
+    assert (await client.post("/console/api/preview", json=body, headers=headers)).status == 400
+
+
 async def test_save_a_draft_publish_it_and_customers_get_it(client) -> None:  # type: ignore[no-untyped-def]
     sample = samples("parcel_status")[0]
     shipped = render_message(*KEY, sample)

@@ -14,6 +14,8 @@ from aiohttp import web
 from jinja2 import TemplateError
 from sqlalchemy.exc import SQLAlchemyError
 
+from parcels.check import shipment_variables
+from parcels.tracking_numbers import find_tracking_numbers
 from templates.manifest import manifest, samples
 from templates.renderer import render_source
 from templates.validation import validate
@@ -119,14 +121,31 @@ def shown_sample(sample: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------- the preview
 
 
-def preview(message: str, channel: str, locale: str, source: str, sample: int) -> dict[str, Any]:
-    """The text a sample renders to, and every validation problem (with its line)."""
+def real_variables(message: str, number: str) -> dict[str, Any] | None:
+    """A real shipment's facts, limited to the variables the message declares (None: no such shipment)."""
+    found = shipment_variables(number, datetime.now(UTC))
+    if found is None:
+        return None
+    declared = manifest()[message]["variables"]
+    return {name: value for name, value in found.items() if name in declared}
+
+
+def preview(
+    message: str, channel: str, locale: str, source: str, sample: int, tracking_number: str | None = None
+) -> dict[str, Any]:
+    """The text a sample (or a real shipment) renders to, and every validation problem (with its line)."""
     problems = [
         {"kind": problem.kind, "message": problem.message, "line": problem.line}
         for problem in validate(message, channel, locale, source)
     ]
     all_samples = samples(message)
     variables = all_samples[sample] if 0 <= sample < len(all_samples) else {}
+    if tracking_number:
+        real = real_variables(message, tracking_number)
+        if real is None:
+            problems.append({"kind": "shipment", "message": f"no shipment {tracking_number}", "line": None})
+        else:
+            variables = real
     text = None
     try:
         text = render_source(source, message, channel, locale, variables)
@@ -147,17 +166,25 @@ async def preview_api(request: web.Request) -> web.StreamResponse:
         return web.json_response({"error": "send a JSON object"}, status=400)
     message, channel, locale = body.get("message"), body.get("channel"), body.get("locale")
     source, sample = body.get("source"), body.get("sample", 0)
+    number = body.get("tracking_number") or None
     if not all(isinstance(v, str) for v in (message, channel, locale, source)) or not isinstance(sample, int):
         return web.json_response(
             {"error": "send message, channel, locale and source as text, sample as a number"}, status=400
         )
+    if number is not None and not (isinstance(number, str) and len(number) <= 40):
+        return web.json_response({"error": "tracking_number must be a tracking number"}, status=400)
+    if number is not None:
+        candidates = find_tracking_numbers(number)
+        if len(candidates) != 1 or not candidates[0].valid:
+            return web.json_response({"error": f"{number!r} is not a valid tracking number"}, status=400)
+        number = candidates[0].number
     if len(source) > MAX_SOURCE:
         return web.json_response({"error": f"the template is longer than {MAX_SOURCE} characters"}, status=400)
     try:
         check_key(message, channel, locale)
     except UnknownTemplate as error:
         return web.json_response({"error": str(error)}, status=404)
-    result = await asyncio.to_thread(preview, message, channel, locale, source, sample)
+    result = await asyncio.to_thread(preview, message, channel, locale, source, sample, number)
     return web.json_response(result)
 
 

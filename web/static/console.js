@@ -14,6 +14,7 @@
   if (!editor) return;
   const source = document.getElementById("source");
   const sample = document.getElementById("sample");
+  const shipment = document.getElementById("shipment");
   const text = document.getElementById("preview-text");
   const problems = document.getElementById("problems");
   const state = document.getElementById("preview-state");
@@ -81,6 +82,7 @@
           locale: editor.dataset.locale,
           source: source.value,
           sample: Number(sample.value),
+          tracking_number: shipment.value.trim() || null,
         }),
       });
       if (mine !== sequence) return; // a newer request is on its way
@@ -112,6 +114,7 @@
     document.querySelectorAll(".sample-json").forEach((pre) => { pre.hidden = pre.dataset.sample !== sample.value; });
     refresh();
   });
+  shipment.addEventListener("input", later);
   drawLineNumbers();
   refresh();
 })();
