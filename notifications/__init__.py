@@ -1,0 +1,1 @@
+"""The notifier: finds broken and at-risk promises, writes the outbox, dispatches."""
