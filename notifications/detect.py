@@ -1,0 +1,225 @@
+"""Find the promises that broke, are about to break or were met late, and write them to the outbox.
+
+Scales by query, not by table size: only shipments whose state could have changed since
+the last pass are read (deadline and delivery columns are indexed), and shipments that
+already have a notification of that kind are left out in SQL. The outbox's unique dedupe
+key (shipment x kind) makes a notification happen at most once, ever, even with several
+notifiers running at once: a second insert of the same key does nothing.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, and_, exists, or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from notifications.quiet_hours import QuietHours
+from parcels.check import promise_variables
+from parcels.policy import Policy, current_policy
+from parcels.promise import Outcome, PromiseDecision, ReasonCode, decide
+from parcels.storage import queries
+from parcels.storage.db import session_scope
+from parcels.storage.models import Consent, Customer, Notification, Shipment
+
+BATCH = 1000
+
+
+class Kind(enum.StrEnum):
+    PROMISE_AT_RISK = "promise_at_risk"
+    PROMISE_BROKEN = "promise_broken"
+    DELIVERED_LATE = "delivered_late"
+
+
+class Status(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # nobody to tell, or the customer opted out
+
+
+@dataclass(frozen=True, slots=True)
+class DetectSettings:
+    at_risk_horizon: timedelta = timedelta(days=3)  # look at open promises due within this
+    lookback: timedelta = timedelta(days=60)  # promises that broke longer ago than this are left alone
+    quiet_hours: QuietHours = field(default_factory=QuietHours)
+
+
+@dataclass(slots=True)
+class DetectReport:
+    examined: int = 0
+    enqueued: dict[str, int] | None = None
+
+    def count(self, kind: Kind) -> None:
+        self.enqueued = self.enqueued or {}
+        self.enqueued[kind] = self.enqueued.get(kind, 0) + 1
+
+    @property
+    def total(self) -> int:
+        return sum((self.enqueued or {}).values())
+
+
+def dedupe_key(shipment_id: int, kind: Kind) -> str:
+    return f"{shipment_id}:{kind}"
+
+
+def _not_notified(kind: Kind):  # type: ignore[no-untyped-def]
+    return ~exists().where(Notification.shipment_id == Shipment.id, Notification.kind == str(kind))
+
+
+def candidate_ids(session: Session, now: datetime, settings: DetectSettings) -> Iterator[tuple[int, Kind]]:
+    """(shipment id, kind) pairs whose promise may call for a notification of that kind."""
+    no_attempt_in_time = or_(Shipment.first_attempt_at.is_(None), Shipment.first_attempt_at >= Shipment.deadline_at)
+    queries_by_kind = {
+        Kind.PROMISE_BROKEN: and_(
+            Shipment.deadline_at <= now,
+            Shipment.deadline_at > now - settings.lookback,
+            Shipment.delivered_at.is_(None),
+            no_attempt_in_time,
+        ),
+        Kind.DELIVERED_LATE: and_(
+            Shipment.delivered_at.is_not(None),
+            Shipment.delivered_at > now - settings.lookback,
+            Shipment.deadline_at <= now,
+            no_attempt_in_time,
+        ),
+        Kind.PROMISE_AT_RISK: and_(
+            Shipment.deadline_at > now,
+            Shipment.deadline_at <= now + settings.at_risk_horizon,
+            Shipment.first_attempt_at.is_(None),
+        ),
+    }
+    for kind, condition in queries_by_kind.items():
+        rows = session.execute(select(Shipment.id).where(condition, _not_notified(kind)).order_by(Shipment.id))
+        for (shipment_id,) in rows:
+            yield shipment_id, kind
+
+
+def kind_of(decision: PromiseDecision) -> Kind | None:
+    """Which notification a decision calls for; exclusions and kept promises call for none."""
+    if decision.outcome is Outcome.OPEN and decision.at_risk:
+        return Kind.PROMISE_AT_RISK
+    if decision.outcome is Outcome.BROKEN:
+        delivered = decision.reason(ReasonCode.DELIVERED_LATE) is not None
+        return Kind.DELIVERED_LATE if delivered else Kind.PROMISE_BROKEN
+    return None
+
+
+def opted_out(session: Session, phones: Sequence[str]) -> set[str]:
+    """The phones whose newest consent record is an opt-out (on any channel: it applies to all)."""
+    if not phones:
+        return set()
+    newest: dict[str, str] = {}
+    rows = session.execute(
+        select(Consent.phone, Consent.action).where(Consent.phone.in_(phones)).order_by(Consent.at, Consent.id)
+    )
+    for phone, action in rows:
+        newest[phone] = action
+    return {phone for phone, action in newest.items() if action == "opt_out"}
+
+
+def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    result = session.execute(insert(Notification).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"]))
+    return result.rowcount or 0
+
+
+def _variables(decision: PromiseDecision, policy: Policy, delivered_at: datetime | None) -> dict[str, Any]:
+    variables = promise_variables(decision, None, policy)
+    variables["delivered_at"] = delivered_at
+    variables["tracking_url"] = None
+    return _jsonable(variables)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def detect(
+    now: datetime, engine: Engine | None = None, settings: DetectSettings | None = None, policy: Policy | None = None
+) -> DetectReport:
+    """One pass: decide each candidate's promise and enqueue what it calls for, batch by batch."""
+    settings, policy = settings or DetectSettings(), policy or current_policy()
+    report = DetectReport()
+    with session_scope(engine) as session:
+        pairs = list(candidate_ids(session, now, settings))
+    for start in range(0, len(pairs), BATCH):
+        batch = pairs[start : start + BATCH]
+        with session_scope(engine) as session:
+            _enqueue_batch(session, batch, now, settings, policy, report)
+    return report
+
+
+def _enqueue_batch(
+    session: Session,
+    batch: list[tuple[int, Kind]],
+    now: datetime,
+    settings: DetectSettings,
+    policy: Policy,
+    report: DetectReport,
+) -> None:
+    wanted: dict[int, set[Kind]] = {}
+    for shipment_id, kind in batch:
+        wanted.setdefault(shipment_id, set()).add(kind)
+    shipments = {row.id: row for row in session.scalars(select(Shipment).where(Shipment.id.in_(wanted)))}
+    numbers = [row.tracking_number for row in shipments.values()]
+    found = queries.shipments_with_events(session, numbers)
+    customer_ids = {row.customer_id for row in shipments.values() if row.customer_id is not None}
+    customers = {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(customer_ids)))}
+    silenced = opted_out(session, [c.phone for c in customers.values() if c.phone])
+    rows: list[dict[str, Any]] = []
+    for shipment_id, kinds in wanted.items():
+        shipment = shipments[shipment_id]
+        report.examined += 1
+        facts, events = found[shipment.tracking_number]
+        decision = decide(facts, events, policy, now)
+        kind = kind_of(decision)
+        if kind is None or kind not in kinds:
+            continue
+        customer = customers.get(shipment.customer_id) if shipment.customer_id else None
+        phone = customer.phone if customer else None
+        status, reason = Status.PENDING, None
+        if phone is None:
+            status, reason = Status.SKIPPED, "no phone number to write to"
+        elif phone in silenced:
+            status, reason = Status.SKIPPED, "the customer opted out"
+        rows.append(
+            {
+                "dedupe_key": dedupe_key(shipment_id, kind),
+                "shipment_id": shipment_id,
+                "kind": str(kind),
+                "channel": "whatsapp",
+                "recipient": phone,
+                "locale": customer.locale if customer else "es",
+                "variables": _variables(decision, policy, shipment.delivered_at),
+                "status": str(status),
+                "reason": reason,
+                "not_before": settings.quiet_hours.next_allowed(now, ZoneInfo(facts.time_zone)),
+                "attempts": 0,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        report.count(kind)
+    _insert(session, rows)

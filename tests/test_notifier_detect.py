@@ -1,0 +1,114 @@
+"""Detection on the real database: what is enqueued, once, at a decent hour, never to those who opted out."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import Engine, select
+
+from notifications.detect import Kind, Status, detect
+from parcels.ingest import ingest_events
+from parcels.shipments import register_shipments
+from parcels.storage.db import session_scope
+from parcels.storage.models import Consent, Notification
+from tests.factories import event_record, shipment_record
+
+MADRID = ZoneInfo("Europe/Madrid")
+PAID = datetime(2026, 11, 27, 11, tzinfo=MADRID)  # CHOICE_9: promised 6 December, deadline 00:00 on the 7th
+NOW = datetime(2026, 12, 7, 0, 30, tzinfo=MADRID)  # half an hour after the deadline: quiet hours
+
+BROKEN = "LP00012345678901"
+JUST_IN_TIME = "LP00012345678902"
+ON_TIME = "LP00012345678903"
+AT_RISK = "LP00012345678904"
+EXCLUDED = "LP00012345678905"
+SILENT = "LP00012345678906"
+
+
+@pytest.fixture
+def parcels(db: Engine) -> None:
+    at_risk_paid = (NOW - timedelta(days=7)).isoformat()
+    register_shipments(
+        [
+            shipment_record(BROKEN, order_ref="1", paid_at=PAID.isoformat(), customer_phone="+34600000001"),
+            shipment_record(JUST_IN_TIME, order_ref="2", paid_at=PAID.isoformat(), customer_phone="+34600000002"),
+            shipment_record(ON_TIME, order_ref="3", paid_at=PAID.isoformat(), customer_phone="+34600000003"),
+            shipment_record(AT_RISK, order_ref="4", paid_at=at_risk_paid, customer_phone="+34600000004"),
+            shipment_record(EXCLUDED, order_ref="5", paid_at=PAID.isoformat(), customer_phone="+34600000005"),
+            shipment_record(SILENT, order_ref="6", paid_at=PAID.isoformat(), customer_phone="+34600000006"),
+        ]
+    )
+    ingest_events(
+        [
+            event_record("d-1", "EMA", "2026-11-28T10:00:00+01:00", BROKEN),
+            event_record("d-2", "GTMS_SIGNED", "2026-12-06T23:30:00+01:00", JUST_IN_TIME),
+            event_record("d-3", "GTMS_SIGNED", "2026-12-03T10:00:00+01:00", ON_TIME),
+            event_record("d-4", "LH_DEPART", (NOW - timedelta(days=6)).isoformat(), AT_RISK),
+            event_record("d-5", "CC_IM_HOLD", "2026-12-02T10:00:00+01:00", EXCLUDED),
+            event_record("d-6", "EMA", "2026-11-28T10:00:00+01:00", SILENT),
+        ],
+        received_at=NOW,
+    )
+    with session_scope() as session:
+        session.add(
+            Consent(phone="+34600000006", channel="whatsapp", purpose="service", action="opt_out", text="BAJA", at=PAID)
+        )
+
+
+def outbox() -> dict[str, Notification]:
+    with session_scope() as session:
+        return {f"{n.shipment_id}:{n.kind}": n for n in session.scalars(select(Notification))}
+
+
+def by_kind() -> dict[str, list[tuple[str, str]]]:
+    found: dict[str, list[tuple[str, str]]] = {}
+    for n in outbox().values():
+        found.setdefault(n.kind, []).append((n.variables["number"], n.status))
+    return found
+
+
+def test_each_promise_gets_the_notification_it_calls_for_once(parcels: None) -> None:
+    report = detect(NOW)
+    kinds = by_kind()
+    assert sorted(kinds[Kind.PROMISE_BROKEN]) == [(BROKEN, Status.PENDING), (SILENT, Status.SKIPPED)]
+    assert kinds[Kind.PROMISE_AT_RISK] == [(AT_RISK, Status.PENDING)]
+    assert Kind.DELIVERED_LATE not in kinds  # delivered 30 minutes before its deadline: kept
+    assert report.total == 3
+    assert detect(NOW).total == 0  # a second pass finds nothing new
+    assert detect(NOW + timedelta(hours=5)).total == 0
+
+
+def test_a_late_delivery_is_its_own_notification(parcels: None) -> None:
+    detect(NOW)
+    ingest_events([event_record("d-7", "GTMS_SIGNED", "2026-12-08T12:00:00+01:00", BROKEN)], NOW)
+    report = detect(datetime(2026, 12, 8, 13, tzinfo=MADRID))
+    assert report.enqueued == {Kind.DELIVERED_LATE: 1}
+    [late] = by_kind()[Kind.DELIVERED_LATE]
+    assert late == (BROKEN, Status.PENDING)
+
+
+def test_messages_wait_for_the_morning(parcels: None) -> None:
+    detect(NOW)
+    for notification in outbox().values():
+        assert notification.not_before == datetime(2026, 12, 7, 9, tzinfo=MADRID)
+
+
+def test_the_variables_are_those_the_templates_need(parcels: None) -> None:
+    detect(NOW)
+    [broken] = [n for n in outbox().values() if n.variables["number"] == BROKEN]
+    assert broken.variables["owed_amount"] == "1.00"  # at 00:30 on the 7th it is a day late
+    assert broken.variables["days_late"] == 1
+    assert broken.variables["promised_date"] == "2026-12-06"
+
+
+def test_two_notifiers_at_once_never_enqueue_twice(parcels: None) -> None:
+    results: list[int] = []
+    threads = [threading.Thread(target=lambda: results.append(detect(NOW).total)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(outbox()) == 3
