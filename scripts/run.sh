@@ -8,7 +8,7 @@ scripts/train.sh
 
 # Secrets live in .env (read by honcho), each made once with a random value.
 touch .env && chmod 600 .env
-for name in RASA_TOKEN TRACKING_API_KEY BACK_OFFICE_API_KEY \
+for name in RASA_TOKEN TRACKING_API_KEY BACK_OFFICE_API_KEY OPT_OUT_HOOK_SECRET \
   CONSOLE_SECRET_KEY CONSOLE_ADMIN_PASSWORD CONSOLE_MARKETER_PASSWORD; do
   if ! grep -q "^$name=" .env; then
     echo "$name=$(python3 -c 'import secrets; print(secrets.token_hex(16))')" >> .env
@@ -17,6 +17,8 @@ for name in RASA_TOKEN TRACKING_API_KEY BACK_OFFICE_API_KEY \
 done
 set -a; . ./.env; set +a
 export RASA_TELEMETRY_ENABLED=false PYTHONPATH=.
+# The WhatsApp/SMS connector (in rasa) records opt-outs and opt-ins through web's consent hook.
+export OPT_OUT_HOOK_URL=${OPT_OUT_HOOK_URL:-http://localhost:8080/api/consent}
 
 .venv/bin/python -m parcels demo --count "${DEMO_SHIPMENTS:-20000}" --seed 1 --skip-if-loaded
 showcase=$(.venv/bin/python -m parcels showcase | sed 's/^/    /')

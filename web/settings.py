@@ -28,6 +28,7 @@ class Settings:
     back_office_api_key: str | None = None
     console_secret: str | None = None  # CONSOLE_SECRET_KEY: the console's session key; no key, no console
     console_cookie_secure: bool | None = None  # CONSOLE_COOKIE_SECURE; None: on unless the host is local
+    consent_hook_secret: str | None = None  # OPT_OUT_HOOK_SECRET, shared with the WhatsApp/SMS connector
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -37,6 +38,7 @@ class Settings:
             back_office_api_key=os.environ.get("BACK_OFFICE_API_KEY") or None,
             console_secret=os.environ.get("CONSOLE_SECRET_KEY") or None,
             console_cookie_secure=_flag(os.environ.get("CONSOLE_COOKIE_SECURE")),
+            consent_hook_secret=os.environ.get("OPT_OUT_HOOK_SECRET") or None,
             vendor_dir=Path(
                 os.environ.get("WEB_VENDOR_DIR", PROJECT_ROOT / "node_modules" / "socket.io-client" / "dist")
             ),

@@ -1,0 +1,74 @@
+"""Consent records from the messaging channels: the WhatsApp/SMS connector posts every opt-out and opt-in here."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
+
+from parcels.storage.db import session_scope
+from parcels.storage.models import Consent
+from web.auth import error_response
+from web.keys import SETTINGS
+
+log = logging.getLogger(__name__)
+routes = web.RouteTableDef()
+
+CHANNELS = {"whatsapp", "sms", "web"}
+ACTIONS = {"opt_out", "opt_in"}
+
+
+def parse(body: Any) -> Consent:
+    """A consent record from the connector's JSON; raises ValueError naming what is wrong."""
+    if not isinstance(body, dict):
+        raise ValueError("send a JSON object")
+    phone, channel, action, text, at = (body.get(k) for k in ("phone", "channel", "action", "text", "at"))
+    if not isinstance(phone, str) or not phone.startswith("+") or not phone[1:].isdigit() or len(phone) > 32:
+        raise ValueError("phone must be an E.164 number such as +34600000000")
+    if channel not in CHANNELS:
+        raise ValueError(f"channel must be one of {', '.join(sorted(CHANNELS))}")
+    if action not in ACTIONS:
+        raise ValueError(f"action must be one of {', '.join(sorted(ACTIONS))}")
+    if not isinstance(text, str):
+        raise ValueError("text must be what the customer wrote")
+    try:
+        moment = datetime.fromisoformat(str(at))
+    except ValueError:
+        raise ValueError("at must be an ISO 8601 time with its offset") from None
+    if moment.tzinfo is None:
+        raise ValueError("at must be an ISO 8601 time with its offset")
+    return Consent(phone=phone, channel=channel, purpose="service", action=action, text=text[:500], at=moment)
+
+
+def store(consent: Consent) -> None:
+    with session_scope() as session:
+        session.add(consent)
+
+
+@routes.post("/api/consent")
+async def post_consent(request: web.Request) -> web.Response:
+    secret = request.app[SETTINGS].consent_hook_secret
+    if secret is None:
+        return error_response(503, "the consent hook is off: set OPT_OUT_HOOK_SECRET to turn it on")
+    given = request.headers.get("X-Hook-Secret", "")
+    if not hmac.compare_digest(given.encode(), secret.encode()):
+        log.warning("consent hook: refused a request without the right secret from %s", request.remote)
+        return error_response(401, "missing or wrong X-Hook-Secret")
+    try:
+        consent = parse(await request.json(loads=json.loads))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return error_response(400, "the body is not valid JSON")
+    except ValueError as error:
+        return error_response(400, str(error))
+    try:
+        await asyncio.to_thread(store, consent)
+    except SQLAlchemyError:
+        log.exception("storing a consent record failed")
+        return error_response(503, "the database is unavailable; nothing was stored, send it again")
+    return web.json_response({"stored": True}, status=201)
