@@ -59,6 +59,7 @@ class DetectSettings:
 class DetectReport:
     examined: int = 0
     enqueued: dict[str, int] | None = None
+    planned: list[dict[str, Any]] = field(default_factory=list)  # what was (or, in a dry run, would be) written
 
     def count(self, kind: Kind) -> None:
         self.enqueued = self.enqueued or {}
@@ -157,9 +158,15 @@ def _jsonable(value: Any) -> Any:
 
 
 def detect(
-    now: datetime, engine: Engine | None = None, settings: DetectSettings | None = None, policy: Policy | None = None
+    now: datetime,
+    engine: Engine | None = None,
+    settings: DetectSettings | None = None,
+    policy: Policy | None = None,
+    dry_run: bool = False,
 ) -> DetectReport:
-    """One pass: decide each candidate's promise and enqueue what it calls for, batch by batch."""
+    """One pass: decide each candidate's promise and enqueue what it calls for, batch by batch.
+
+    ``dry_run``: decide and report, write nothing."""
     settings, policy = settings or DetectSettings(), policy or current_policy()
     report = DetectReport()
     with session_scope(engine) as session:
@@ -167,18 +174,21 @@ def detect(
     for start in range(0, len(pairs), BATCH):
         batch = pairs[start : start + BATCH]
         with session_scope(engine) as session:
-            _enqueue_batch(session, batch, now, settings, policy, report)
+            rows = _decide_batch(session, batch, now, settings, policy, report)
+            report.planned.extend(rows)
+            if not dry_run:
+                _insert(session, rows)
     return report
 
 
-def _enqueue_batch(
+def _decide_batch(
     session: Session,
     batch: list[tuple[int, Kind]],
     now: datetime,
     settings: DetectSettings,
     policy: Policy,
     report: DetectReport,
-) -> None:
+) -> list[dict[str, Any]]:
     wanted: dict[int, set[Kind]] = {}
     for shipment_id, kind in batch:
         wanted.setdefault(shipment_id, set()).add(kind)
@@ -222,4 +232,4 @@ def _enqueue_batch(
             }
         )
         report.count(kind)
-    _insert(session, rows)
+    return rows

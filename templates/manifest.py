@@ -49,6 +49,11 @@ def _typed(name: str, value: Any) -> Any:
     return value
 
 
+def typed(variables: Mapping[str, Any]) -> dict[str, Any]:
+    """Variables kept as JSON (dates as ISO text) back to dates and date-times, by the naming rule above."""
+    return {key: _typed(key, value) for key, value in variables.items()}
+
+
 def samples(message: str) -> list[dict[str, Any]]:
     return [{key: _typed(key, value) for key, value in sample.items()} for sample in manifest()[message]["samples"]]
 
