@@ -29,6 +29,8 @@ class Settings:
     console_secret: str | None = None  # CONSOLE_SECRET_KEY: the console's session key; no key, no console
     console_cookie_secure: bool | None = None  # CONSOLE_COOKIE_SECURE; None: on unless the host is local
     consent_hook_secret: str | None = None  # OPT_OUT_HOOK_SECRET, shared with the WhatsApp/SMS connector
+    twilio_auth_token: str | None = None  # TWILIO_AUTH_TOKEN: checks the signature of status callbacks
+    status_callback_url: str | None = None  # TWILIO_STATUS_CALLBACK_URL: the public URL Twilio signs
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -39,6 +41,8 @@ class Settings:
             console_secret=os.environ.get("CONSOLE_SECRET_KEY") or None,
             console_cookie_secure=_flag(os.environ.get("CONSOLE_COOKIE_SECURE")),
             consent_hook_secret=os.environ.get("OPT_OUT_HOOK_SECRET") or None,
+            twilio_auth_token=os.environ.get("TWILIO_AUTH_TOKEN") or None,
+            status_callback_url=os.environ.get("TWILIO_STATUS_CALLBACK_URL") or None,
             vendor_dir=Path(
                 os.environ.get("WEB_VENDOR_DIR", PROJECT_ROOT / "node_modules" / "socket.io-client" / "dist")
             ),

@@ -1,0 +1,94 @@
+"""Twilio's status callbacks: signature-checked on the public URL, and never moving a message backwards."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine, select
+from twilio.request_validator import RequestValidator
+
+from parcels.shipments import register_shipments
+from parcels.storage.db import session_scope
+from parcels.storage.models import Notification, Shipment
+from tests.factories import shipment_record
+from web.app import create_app
+from web.settings import Settings
+
+TOKEN = "twilio-auth-token"
+PUBLIC = "https://parcels.example.com/twilio/status"
+SID = "SM" + "a" * 32
+
+
+def settings() -> Settings:
+    vendor = Settings.from_environment().vendor_dir
+    return Settings(
+        rasa_public_url="http://rasa",
+        tracking_api_key=None,
+        vendor_dir=vendor,
+        twilio_auth_token=TOKEN,
+        status_callback_url=PUBLIC,
+    )
+
+
+@pytest.fixture
+async def client(aiohttp_client, db: Engine):  # type: ignore[no-untyped-def]
+    register_shipments([shipment_record()])
+    now = datetime.now(UTC)
+    with session_scope() as session:
+        shipment_id = session.scalars(select(Shipment.id)).one()
+        session.add(
+            Notification(
+                dedupe_key=f"{shipment_id}:promise_broken",
+                shipment_id=shipment_id,
+                kind="promise_broken",
+                channel="whatsapp",
+                recipient="+34612345678",
+                locale="es",
+                variables={},
+                status="sent",
+                not_before=now,
+                attempts=1,
+                provider_sid=SID,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    return await aiohttp_client(create_app(settings()))
+
+
+def signed(params: dict[str, str], url: str = PUBLIC, token: str = TOKEN) -> dict[str, str]:
+    return {"X-Twilio-Signature": RequestValidator(token).compute_signature(url, params)}
+
+
+def status() -> tuple[str, str | None]:
+    with session_scope() as session:
+        row = session.scalars(select(Notification)).one()
+        return row.status, row.reason
+
+
+async def post(client, message_status: str, **extra: str):  # type: ignore[no-untyped-def]
+    params = {"MessageSid": SID, "MessageStatus": message_status, **extra}
+    return await client.post("/twilio/status", data=params, headers=signed(params))
+
+
+async def test_statuses_only_move_forward(client) -> None:  # type: ignore[no-untyped-def]
+    assert (await post(client, "read")).status == 204
+    assert status() == ("read", None)
+    assert (await post(client, "delivered")).status == 204  # late, out of order: read stays
+    assert status() == ("read", None)
+
+
+async def test_a_failure_keeps_its_error_code(client) -> None:  # type: ignore[no-untyped-def]
+    assert (await post(client, "failed", ErrorCode="63016")).status == 204
+    assert status() == ("failed", "Twilio error 63016")
+
+
+async def test_forged_unsigned_and_wrong_url_callbacks_are_refused(client) -> None:  # type: ignore[no-untyped-def]
+    params = {"MessageSid": SID, "MessageStatus": "delivered"}
+    assert (await client.post("/twilio/status", data=params)).status == 403
+    forged = signed(params, token="not-the-token")
+    assert (await client.post("/twilio/status", data=params, headers=forged)).status == 403
+    local_url = signed(params, url="http://127.0.0.1:8080/twilio/status")
+    assert (await client.post("/twilio/status", data=params, headers=local_url)).status == 403
+    assert status() == ("sent", None)
