@@ -349,3 +349,45 @@ async def test_an_unknown_template_is_not_found(client) -> None:  # type: ignore
     await sign_in(client)
     assert (await client.get("/console/templates/nope/web/es")).status == 404
     assert (await client.get("/console/templates/parcel_status/fax/es")).status == 404
+
+
+async def test_operators_see_the_outbox_with_masked_numbers(client) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from parcels.shipments import register_shipments
+    from parcels.storage.db import session_scope
+    from parcels.storage.models import Notification, Shipment
+    from tests.factories import shipment_record
+
+    register_shipments([shipment_record("LP00012345678901")])
+    now = datetime.now(UTC)
+    with session_scope() as session:
+        shipment_id = session.scalars(select(Shipment.id)).one()
+        session.add(
+            Notification(
+                dedupe_key=f"{shipment_id}:promise_broken",
+                shipment_id=shipment_id,
+                kind="promise_broken",
+                channel="whatsapp",
+                recipient="+34612345678",
+                locale="es",
+                variables={},
+                status="failed",
+                reason="21610: the recipient opted out (STOP)",
+                not_before=now,
+                attempts=1,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    await sign_in(client, AGENT)
+    page = await client.get("/console/notifications?status=failed")
+    html = await page.text()
+    assert page.status == 200 and "LP00012345678901" in html and "opted out" in html
+    assert "+34612345678" not in html and "+346••••••78" in html
+    assert (await client.get("/console/notifications?status=lost")).status == 400
+    await client.post("/console/logout", data={"csrf_token": csrf_of(html)})
+    await sign_in(client, MARKETER)
+    assert (await client.get("/console/notifications")).status == 403

@@ -1,10 +1,10 @@
-"""The staff console, mounted at /console: sign-in, and the marketers' template editor."""
+"""The staff console, mounted at /console: sign-in, the marketers' template editor, the notifier's outbox."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from web.console import auth, editor
+from web.console import auth, editor, outbox
 from web.console.pages import PREFIX, security_headers
 from web.console.sessions import Throttle, setup_sessions
 
@@ -31,4 +31,5 @@ def create_console(secret: str | None, cookie_secure: bool | None, failure_delay
     app[auth.FAILURE_DELAY] = failure_delay
     app.add_routes(auth.routes)
     app.add_routes(editor.routes)
+    app.add_routes(outbox.routes)
     return app
