@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from notifications.conversation import RasaConversations
 from notifications.detect import DetectSettings, Status, detect
 from notifications.dispatch import DispatchSettings, dispatch_due, outgoing_for
 from notifications.quiet_hours import QuietHours
@@ -46,6 +47,9 @@ def settings_from_environment() -> tuple[DetectSettings, DispatchSettings]:
         DispatchSettings(
             rate_per_second=float(rate) if rate else None,
             status_callback=os.environ.get("TWILIO_STATUS_CALLBACK_URL") or None,
+            conversations=RasaConversations(
+                os.environ.get("RASA_URL", "http://localhost:5005"), os.environ.get("RASA_TOKEN") or None
+            ),
         ),
     )
 

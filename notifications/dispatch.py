@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from notifications.conversation import RasaConversations
 from notifications.detect import Status
 from notifications.senders import Ambiguous, Outgoing, Permanent, RetryLater, Sender
 from parcels.storage.db import session_scope
@@ -39,6 +40,7 @@ class DispatchSettings:
     max_backoff: timedelta = timedelta(hours=1)
     stale_after: timedelta = timedelta(minutes=5)  # a "sending" row older than this was interrupted
     status_callback: str | None = None  # our public POST /twilio/status URL
+    conversations: RasaConversations | None = None  # where sent notifications join the shopper's conversation
 
 
 @dataclass(slots=True)
@@ -185,6 +187,22 @@ def _send_one(
             return
     _finish(engine, notification_id, Status.SENT, now(), provider_sid=sid, reason=None)
     report.sent += 1
+    if settings.conversations is not None:
+        _join_conversation(engine, notification_id, message, settings.conversations)
+
+
+def _join_conversation(
+    engine: Engine | None, notification_id: int, message: Outgoing, conversations: RasaConversations
+) -> None:
+    """The shopper's reply continues about this parcel: the message and the parcel go into their conversation."""
+    with session_scope(engine) as session:
+        row = session.get(Notification, notification_id)
+        if row is None:
+            return
+        number, locale, kind = row.variables.get("number"), row.locale, row.kind
+        text = message.body or render_message(kind, "whatsapp", locale, typed(row.variables))
+    if number:
+        conversations.record(message.to, text, number, locale)
 
 
 def _retry(

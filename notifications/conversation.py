@@ -1,0 +1,42 @@
+"""Write a sent notification into the shopper's Rasa conversation, so that a reply continues about that parcel.
+
+Rasa's HTTP API (``POST /conversations/{sender}/tracker/events``): the message as the
+assistant's own utterance, and the parcel in the ``tracking_numbers`` slot (with the
+conversation's language). The sender id is the one the WhatsApp/SMS connector uses
+(``whatsapp:+34...`` or ``+34...``), written as is: Rasa does not decode ``%3A``/``%2B``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import requests
+
+log = logging.getLogger(__name__)
+
+
+class RasaConversations:
+    def __init__(self, base_url: str, token: str | None, timeout: float = 5.0) -> None:
+        self.base_url, self.token, self.timeout = base_url.rstrip("/"), token, timeout
+
+    def record(self, sender_id: str, text: str, tracking_number: str, language: str) -> bool:
+        """Best effort: a conversation that cannot be written is logged, never a reason to resend."""
+        events = [
+            {"event": "slot", "name": "tracking_numbers", "value": [tracking_number], "timestamp": time.time()},
+            {"event": "slot", "name": "language", "value": language, "timestamp": time.time()},
+            {"event": "bot", "text": text, "timestamp": time.time(), "metadata": {"notification": True}},
+        ]
+        params = {"token": self.token} if self.token else {}
+        try:
+            response = requests.post(
+                f"{self.base_url}/conversations/{sender_id}/tracker/events",
+                params=params,
+                json=events,
+                timeout=self.timeout,
+            )
+            response.raise_for_status()
+        except requests.RequestException as error:
+            log.warning("could not write the notification into %s's conversation: %s", sender_id, error)
+            return False
+        return True
