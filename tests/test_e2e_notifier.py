@@ -33,12 +33,14 @@ def test_a_broken_promise_is_told_first_and_the_reply_is_about_that_parcel(stack
     assert requests.post(f"{stack.web_url}/api/tracking/events", json=[event], headers=headers, timeout=30).ok
 
     awake = QuietHours.parse("03:00-03:01")  # no waiting for the morning in a test
-    assert detect(now, settings=DetectSettings(quiet_hours=awake)).enqueued == {"promise_broken": 1}
+    # The stack's database holds other tests' parcels too: look for this one.
+    report = detect(now, settings=DetectSettings(quiet_hours=awake))
+    assert [r["kind"] for r in report.planned if r["variables"]["number"] == NUMBER] == ["promise_broken"]
     sink = SinkSender()
     settings = DispatchSettings(conversations=RasaConversations(stack.rasa_url, stack.token))
-    assert dispatch_due(sink, lambda: datetime.now(UTC), settings=settings).sent == 1
-    [(_, sent)] = sink.sent
-    assert sent.to == f"whatsapp:{PHONE}" and NUMBER in (sent.body or "")
+    assert dispatch_due(sink, lambda: datetime.now(UTC), settings=settings).sent >= 1
+    [sent] = [message for _, message in sink.sent if message.to == f"whatsapp:{PHONE}"]
+    assert NUMBER in (sent.body or "")
 
     sender = f"whatsapp:{PHONE}"
     tracker = requests.get(
