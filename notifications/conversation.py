@@ -17,8 +17,11 @@ log = logging.getLogger(__name__)
 
 
 class RasaConversations:
+    WARN_EVERY = 60.0  # seconds: while Rasa is down, say so once a minute, not once a message
+
     def __init__(self, base_url: str, token: str | None, timeout: float = 5.0) -> None:
         self.base_url, self.token, self.timeout = base_url.rstrip("/"), token, timeout
+        self.failures, self.warned_at = 0, float("-inf")
 
     def record(self, sender_id: str, text: str, tracking_number: str, language: str) -> bool:
         """Best effort: a conversation that cannot be written is logged, never a reason to resend."""
@@ -37,6 +40,14 @@ class RasaConversations:
             )
             response.raise_for_status()
         except requests.RequestException as error:
-            log.warning("could not write the notification into %s's conversation: %s", sender_id, error)
+            self.failures += 1
+            if time.monotonic() - self.warned_at >= self.WARN_EVERY:
+                self.warned_at = time.monotonic()
+                log.warning(
+                    "could not write notifications into Rasa conversations (%d so far; last: %s): %s",
+                    self.failures,
+                    sender_id,
+                    error,
+                )
             return False
         return True
