@@ -59,7 +59,7 @@ def once(sender: Sender, detect_settings: DetectSettings, dispatch_settings: Dis
     sent = dispatch_due(sender, lambda: datetime.now(UTC), settings=dispatch_settings)
     log.info(
         "detected %s, sent %s, retrying %s, failed %s, recovered %s",
-        found.enqueued or {},
+        {str(kind): count for kind, count in (found.enqueued or {}).items()},
         sent.sent,
         sent.retried,
         sent.failed,
