@@ -8,11 +8,12 @@ without them, messages go to a local sink (logged, and marked sent with a ``SINK
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import logging
 import os
 import signal
 import sys
-import threading
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -26,7 +27,8 @@ from notifications.senders import Sender, SinkSender, TwilioSender
 from parcels.storage.db import session_scope
 from parcels.storage.migrate import upgrade
 from parcels.storage.models import Notification
-from templates.renderer import set_source_provider
+from templates.manifest import typed
+from templates.renderer import render_message, set_source_provider
 from templates.versions import published_source
 
 log = logging.getLogger("notifications")
@@ -54,9 +56,9 @@ def settings_from_environment() -> tuple[DetectSettings, DispatchSettings]:
     )
 
 
-def once(sender: Sender, detect_settings: DetectSettings, dispatch_settings: DispatchSettings) -> None:
-    found = detect(datetime.now(UTC), settings=detect_settings)
-    sent = dispatch_due(sender, lambda: datetime.now(UTC), settings=dispatch_settings)
+async def once(sender: Sender, detect_settings: DetectSettings, dispatch_settings: DispatchSettings) -> None:
+    found = await asyncio.to_thread(detect, datetime.now(UTC), settings=detect_settings)
+    sent = await dispatch_due(sender, lambda: datetime.now(UTC), settings=dispatch_settings)
     log.info(
         "detected %s, sent %s, retrying %s, failed %s, recovered %s",
         {str(kind): count for kind, count in (found.enqueued or {}).items()},
@@ -82,6 +84,10 @@ def dry_run(detect_settings: DetectSettings) -> None:
         due = list(session.scalars(select(Notification).where(Notification.status == str(Status.PENDING))))
         print(f"{len(due)} notification(s) waiting in the outbox:")
         for notification in due:
+            if notification.channel == "web":
+                text = render_message(notification.kind, "web", notification.locale, typed(notification.variables))
+                print(f"  {notification.kind:<16} to the web inbox of {notification.recipient}: {text}")
+                continue
             message = outgoing_for(notification, sink)
             print(f"  {notification.kind:<16} to {message.to}: {message.body or message.content_variables}")
 
@@ -98,20 +104,35 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "dry-run":
         dry_run(detect_settings)
         return 0
-    sender = sender_from_environment()
-    if args.command == "once":
-        once(sender, detect_settings, dispatch_settings)
-        return 0
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    while not stop.is_set():
-        try:
-            once(sender, detect_settings, dispatch_settings)
-        except Exception:  # one bad pass (a database that is down...) must not stop the notifier
-            log.exception("notifier pass failed; trying again in %.0f s", args.every)
-        stop.wait(args.every)
+    asyncio.run(serve(args.command == "run", args.every, detect_settings, dispatch_settings))
     return 0
+
+
+async def serve(
+    forever: bool, every: float, detect_settings: DetectSettings, dispatch_settings: DispatchSettings
+) -> None:
+    sender = sender_from_environment()  # inside the loop: the async Twilio client's session belongs to it
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+    try:
+        while True:
+            try:
+                await once(sender, detect_settings, dispatch_settings)
+            except Exception:  # one bad pass (a database that is down...) must not stop the notifier
+                if not forever:
+                    raise
+                log.exception("notifier pass failed; trying again in %.0f s", every)
+            if not forever:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), every)
+            if stop.is_set():
+                return
+    finally:
+        await sender.close()
+        if dispatch_settings.conversations is not None:
+            await dispatch_settings.conversations.close()
 
 
 if __name__ == "__main__":

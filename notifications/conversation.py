@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 
-import requests
+import aiohttp
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +22,14 @@ class RasaConversations:
     def __init__(self, base_url: str, token: str | None, timeout: float = 5.0) -> None:
         self.base_url, self.token, self.timeout = base_url.rstrip("/"), token, timeout
         self.failures, self.warned_at = 0, float("-inf")
+        self.session: aiohttp.ClientSession | None = None
 
-    def record(self, sender_id: str, text: str, tracking_number: str, language: str) -> bool:
+    async def close(self) -> None:
+        if self.session is not None:
+            await self.session.close()
+            self.session = None
+
+    async def record(self, sender_id: str, text: str, tracking_number: str, language: str) -> bool:
         """Best effort: a conversation that cannot be written is logged, never a reason to resend."""
         events = [
             {"event": "slot", "name": "tracking_numbers", "value": [tracking_number], "timestamp": time.time()},
@@ -31,15 +37,14 @@ class RasaConversations:
             {"event": "bot", "text": text, "timestamp": time.time(), "metadata": {"notification": True}},
         ]
         params = {"token": self.token} if self.token else {}
+        if self.session is None:  # made lazily: an aiohttp session belongs to the running loop
+            self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
         try:
-            response = requests.post(
-                f"{self.base_url}/conversations/{sender_id}/tracker/events",
-                params=params,
-                json=events,
-                timeout=self.timeout,
-            )
-            response.raise_for_status()
-        except requests.RequestException as error:
+            async with self.session.post(
+                f"{self.base_url}/conversations/{sender_id}/tracker/events", params=params, json=events
+            ) as response:
+                response.raise_for_status()
+        except (TimeoutError, aiohttp.ClientError) as error:
             self.failures += 1
             if time.monotonic() - self.warned_at >= self.WARN_EVERY:
                 self.warned_at = time.monotonic()

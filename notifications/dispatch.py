@@ -10,8 +10,9 @@ with their reason.
 
 from __future__ import annotations
 
+import asyncio
+import math
 import random
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,6 +42,8 @@ class DispatchSettings:
     stale_after: timedelta = timedelta(minutes=5)  # a "sending" row older than this was interrupted
     status_callback: str | None = None  # our public POST /twilio/status URL
     conversations: RasaConversations | None = None  # where sent notifications join the shopper's conversation
+    concurrency: int = 32  # messages in flight at once
+    max_per_pass: int = 10_000
 
 
 @dataclass(slots=True)
@@ -49,27 +52,32 @@ class DispatchReport:
     retried: int = 0
     failed: int = 0
     recovered: int = 0
+    unresolved: int = 0  # outcome unknown and the provider unreachable: looked up again later
     reasons: list[str] = field(default_factory=list)
 
 
 class RateLimiter:
-    """At most ``rate`` calls per second, spread evenly (thread-safe)."""
+    """At most ``rate`` sends per second: each send is let go at least 1/rate after the previous one.
+
+    The spacing is measured when a send is actually let go, so a stalled loop never releases
+    a catch-up burst, and it keeps a small margin for the jitter between us and the provider."""
+
+    MARGIN = 1.03
 
     def __init__(self, rate: float | None, clock: Callable[[], float] = time.monotonic) -> None:
-        self.interval = 1.0 / rate if rate else 0.0
+        self.interval = self.MARGIN / rate if rate else 0.0
         self.clock = clock
-        self.next_at = 0.0
-        self.lock = threading.Lock()
+        self.last = float("-inf")
+        self.lock = asyncio.Lock()
 
-    def wait(self) -> None:
+    async def wait(self) -> None:
         if not self.interval:
             return
-        with self.lock:
-            now = self.clock()
-            start = max(now, self.next_at)
-            self.next_at = start + self.interval
-        if start > now:
-            time.sleep(start - now)
+        async with self.lock:
+            delay = self.last + self.interval - self.clock()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self.last = self.clock()
 
 
 def backoff(attempts: int, settings: DispatchSettings, rng: random.Random) -> timedelta:
@@ -98,7 +106,35 @@ def outgoing_for(notification: Notification, sender: Sender) -> Outgoing:
     )
 
 
-def _claim_due(session: Session, now: datetime, limit: int) -> list[int]:
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A notification marked ``sending``, with what to send (or why it cannot be sent)."""
+
+    id: int
+    attempts: int
+    channel: str
+    message: Outgoing | None
+    failure: str | None
+    number: str | None  # the parcel, for the shopper's conversation
+    locale: str
+    text: str | None  # what the shopper reads, for the conversation
+
+
+def _prepare(row: Notification, sender: Sender) -> Claimed:
+    number, text = row.variables.get("number"), None
+    message, failure = None, None
+    try:
+        if row.channel == "web":
+            text = render_message(row.kind, "web", row.locale, typed(row.variables))
+        else:
+            message = outgoing_for(row, sender)
+            text = message.body or render_message(row.kind, "whatsapp", row.locale, typed(row.variables))
+    except (Permanent, ValueError, LookupError) as error:
+        failure = str(error)
+    return Claimed(row.id, row.attempts, row.channel, message, failure, number, row.locale, text)
+
+
+def _claim_due(session: Session, now: datetime, limit: int, sender: Sender) -> list[Claimed]:
     query = (
         select(Notification)
         .where(Notification.status == str(Status.PENDING), Notification.not_before <= now)
@@ -112,7 +148,7 @@ def _claim_due(session: Session, now: datetime, limit: int) -> list[int]:
         row.status = str(Status.SENDING)
         row.attempts += 1
         row.updated_at = now
-    return [row.id for row in rows]
+    return [_prepare(row, sender) for row in rows]
 
 
 def _finish(engine: Engine | None, notification_id: int, status: Status, now: datetime, **fields: object) -> None:
@@ -126,83 +162,110 @@ def _finish(engine: Engine | None, notification_id: int, status: Status, now: da
             setattr(row, name, value)
 
 
-def dispatch_due(
+@dataclass
+class _Pass:
+    """One dispatch pass: what it shares between its concurrent sends."""
+
+    sender: Sender
+    now: Callable[[], datetime]
+    engine: Engine | None
+    settings: DispatchSettings
+    rng: random.Random
+    report: DispatchReport
+    limiters: dict[str, RateLimiter] = field(default_factory=dict)
+
+    def limiter(self, channel: str) -> RateLimiter:
+        """One cap per sending number: WhatsApp and SMS go out from different senders."""
+        if channel not in self.limiters:
+            self.limiters[channel] = RateLimiter(self.settings.rate_per_second)
+        return self.limiters[channel]
+
+
+async def dispatch_due(
     sender: Sender,
     now: Callable[[], datetime],
     engine: Engine | None = None,
     settings: DispatchSettings | None = None,
     rng: random.Random | None = None,
 ) -> DispatchReport:
-    """One pass over the due notifications (and the interrupted ones)."""
+    """Send everything due (and resolve what a crash interrupted), ``concurrency`` messages at a time."""
     settings, rng = settings or DispatchSettings(), rng or random.Random()
-    report = DispatchReport()
-    recover_interrupted(sender, now(), engine, settings, report)
-    limiter = RateLimiter(settings.rate_per_second)
-    with session_scope(engine) as session:
-        ids = _claim_due(session, now(), settings.batch)
-    for notification_id in ids:
+    state = _Pass(sender, now, engine, settings, rng, DispatchReport())
+    await recover_interrupted(sender, now(), engine, settings, state.report)
+    gate = asyncio.Semaphore(settings.concurrency)
+    rate = settings.rate_per_second
+    # Under a cap, claim only what goes out within a few seconds: claimed rows wait as "sending".
+    claim = settings.batch if not rate else max(1, min(settings.batch, math.ceil(rate * 2)))
+    handled = 0
+    while handled < settings.max_per_pass:
         with session_scope(engine) as session:
-            row = session.get(Notification, notification_id)
-            assert row is not None
-            attempts, claimed_at = row.attempts, row.updated_at
-            try:
-                message = outgoing_for(row, sender)
-            except (Permanent, ValueError, LookupError) as error:
-                message, reason = None, str(error)
-        if message is None:
-            _finish(engine, notification_id, Status.FAILED, now(), reason=reason[:300])
-            report.failed += 1
-            report.reasons.append(reason)
-            continue
-        limiter.wait()
-        _send_one(sender, message, notification_id, attempts, claimed_at, now, engine, settings, rng, report)
-    return report
+            claimed = _claim_due(session, now(), claim, sender)
+        if not claimed:
+            break
+        handled += len(claimed)
+
+        async def one(item: Claimed) -> None:
+            async with gate:
+                await _deliver(item, state)
+
+        await asyncio.gather(*(one(item) for item in claimed))
+    return state.report
 
 
-def _send_one(
-    sender: Sender,
-    message: Outgoing,
-    notification_id: int,
-    attempts: int,
-    claimed_at: datetime,
-    now: Callable[[], datetime],
-    engine: Engine | None,
-    settings: DispatchSettings,
-    rng: random.Random,
-    report: DispatchReport,
-) -> None:
+async def _deliver(item: Claimed, state: _Pass) -> None:
+    engine, report = state.engine, state.report
+    if item.failure is not None:
+        _finish(engine, item.id, Status.FAILED, state.now(), reason=item.failure[:300])
+        report.failed += 1
+        report.reasons.append(item.failure)
+        return
+    sid = None
+    if item.message is not None:
+        await state.limiter(item.channel).wait()
+        sid = await _send(item, item.message, state)
+        if sid is None:
+            return
+    # A web-inbox notification is delivered by being written: the shopper reads it when they open the chat.
+    _finish(engine, item.id, Status.SENT, state.now(), provider_sid=sid, reason=None)
+    report.sent += 1
+    conversations = state.settings.conversations
+    if conversations is not None and item.number and item.text:
+        recipient = item.message.to if item.message is not None else _recipient(engine, item.id)
+        if recipient:
+            await conversations.record(recipient, item.text, item.number, item.locale)
+
+
+def _recipient(engine: Engine | None, notification_id: int) -> str | None:
+    with session_scope(engine) as session:
+        row = session.get(Notification, notification_id)
+        return row.recipient if row else None
+
+
+async def _send(item: Claimed, message: Outgoing, state: _Pass) -> str | None:
+    """The provider's id, or None when the notification was put back (to retry or to look up)."""
+    engine, settings, report = state.engine, state.settings, state.report
     # The provider's clock, not ours, dates the message: look it up by wall-clock time.
     sent_after = datetime.now(UTC) - LOOKUP_SKEW
     try:
-        sid = sender.send(message, settings.status_callback)
+        return await state.sender.send(message, settings.status_callback)
     except Permanent as error:
-        _finish(engine, notification_id, Status.FAILED, now(), reason=error.reason[:300])
+        _finish(engine, item.id, Status.FAILED, state.now(), reason=error.reason[:300])
         report.failed += 1
         report.reasons.append(error.reason)
-        return
-    except (RetryLater, Ambiguous) as error:
-        sid = sender.find(message, sent_after) if isinstance(error, Ambiguous) else None
-        if sid is None:
-            _retry(engine, notification_id, attempts, str(error), now(), settings, rng, report)
-            return
-    _finish(engine, notification_id, Status.SENT, now(), provider_sid=sid, reason=None)
-    report.sent += 1
-    if settings.conversations is not None:
-        _join_conversation(engine, notification_id, message, settings.conversations)
-
-
-def _join_conversation(
-    engine: Engine | None, notification_id: int, message: Outgoing, conversations: RasaConversations
-) -> None:
-    """The shopper's reply continues about this parcel: the message and the parcel go into their conversation."""
-    with session_scope(engine) as session:
-        row = session.get(Notification, notification_id)
-        if row is None:
-            return
-        number, locale, kind = row.variables.get("number"), row.locale, row.kind
-        text = message.body or render_message(kind, "whatsapp", locale, typed(row.variables))
-    if number:
-        conversations.record(message.to, text, number, locale)
+    except RetryLater as error:
+        _retry(engine, item.id, item.attempts, error.reason, state.now(), settings, state.rng, report)
+    except Ambiguous as error:
+        try:
+            sid = await state.sender.find(message, sent_after)
+        except RetryLater:
+            # Neither sent nor known to be unsent: left "sending" for recovery to look up later.
+            _finish(engine, item.id, Status.SENDING, state.now(), reason=f"outcome unknown ({error}); to look up")
+            report.unresolved += 1
+            return None
+        if sid is not None:
+            return sid
+        _retry(engine, item.id, item.attempts, f"not created ({error})", state.now(), settings, state.rng, report)
+    return None
 
 
 def _retry(
@@ -224,7 +287,7 @@ def _retry(
     report.retried += 1
 
 
-def recover_interrupted(
+async def recover_interrupted(
     sender: Sender, moment: datetime, engine: Engine | None, settings: DispatchSettings, report: DispatchReport
 ) -> None:
     """Rows left ``sending`` by a crash: adopt the message if the provider has it, else send it again later."""
@@ -238,14 +301,17 @@ def recover_interrupted(
             )
         )
         for row in stale:
-            try:
-                message = outgoing_for(row, sender)
-                sid = sender.find(message, row.updated_at - LOOKUP_SKEW)
-            except (RetryLater, Permanent, ValueError, LookupError):
-                continue  # looked at again on the next pass
+            sid = None
+            if row.channel != "web":  # a web-inbox row has nothing at a provider: writing it again is the delivery
+                try:
+                    sid = await sender.find(outgoing_for(row, sender), row.updated_at - LOOKUP_SKEW)
+                except (RetryLater, Permanent, ValueError, LookupError):
+                    continue  # looked at again on the next pass
             row.updated_at = moment
             if sid is not None:
                 row.status, row.provider_sid, row.reason = str(Status.SENT), sid, None
+            elif row.attempts >= MAX_ATTEMPTS:
+                row.status, row.reason = str(Status.FAILED), f"gave up after {row.attempts} attempts"
             else:
                 row.status, row.reason = str(Status.PENDING), "interrupted before the provider accepted it"
             report.recovered += 1

@@ -9,17 +9,17 @@ never by sending it again blindly.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-import threading
-from collections.abc import Callable
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-import requests
+import aiohttp
 from twilio.base.exceptions import TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
+from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
 log = logging.getLogger(__name__)
@@ -69,17 +69,22 @@ class Ambiguous(Exception):
 class Sender(Protocol):
     name: str
 
-    def send(self, message: Outgoing, status_callback: str | None) -> str:
+    async def send(self, message: Outgoing, status_callback: str | None) -> str:
         """The provider's id of the created message; raises RetryLater, Permanent or Ambiguous."""
         ...
 
-    def find(self, message: Outgoing, since: datetime) -> str | None:
+    async def find(self, message: Outgoing, since: datetime) -> str | None:
         """The id of this message if the provider has it (created since ``since``), else None."""
         ...
 
+    async def close(self) -> None: ...
+
 
 class TwilioSender:
-    """The real `twilio` library: its own POST retries off (a retried POST could send twice)."""
+    """The real `twilio` library's async client, its own retries off (a retried POST could send twice).
+
+    Create it inside the running event loop (its aiohttp session belongs to that loop). The
+    library passes no timeout to aiohttp, so each call is bounded here."""
 
     name = "twilio"
 
@@ -90,10 +95,12 @@ class TwilioSender:
         from_whatsapp: str | None,
         from_sms: str | None,
         timeout: float = 10.0,
-        http_client: TwilioHttpClient | None = None,
+        http_client: AsyncTwilioHttpClient | None = None,
     ) -> None:
-        self.client = Client(account_sid, auth_token, http_client=http_client or TwilioHttpClient(timeout=timeout))
+        self.http = http_client or AsyncTwilioHttpClient()
+        self.client = Client(account_sid, auth_token, http_client=self.http)
         self.from_whatsapp, self.from_sms = from_whatsapp, from_sms
+        self.timeout = timeout
 
     def _sender_for(self, to: str) -> str:
         sender = self.from_whatsapp if to.startswith("whatsapp:") else self.from_sms
@@ -101,7 +108,7 @@ class TwilioSender:
             raise Permanent(f"no sender number configured for {'WhatsApp' if to.startswith('whatsapp:') else 'SMS'}")
         return sender
 
-    def send(self, message: Outgoing, status_callback: str | None) -> str:
+    async def send(self, message: Outgoing, status_callback: str | None) -> str:
         params: dict[str, object] = {"to": message.to, "from_": self._sender_for(message.to)}
         if message.content_sid:
             params["content_sid"] = message.content_sid
@@ -111,7 +118,9 @@ class TwilioSender:
         if status_callback:
             params["status_callback"] = status_callback
         try:
-            return self.client.messages.create(**params).sid  # type: ignore[arg-type]
+            async with asyncio.timeout(self.timeout):
+                created = await self.client.messages.create_async(**params)  # type: ignore[arg-type]
+            return created.sid
         except TwilioRestException as error:
             code = error.code or 0
             if code in PERMANENT_CODES:
@@ -121,18 +130,24 @@ class TwilioSender:
             if error.status == 429 or code in RETRY_CODES:
                 raise RetryLater(f"{code or error.status}: rate limited") from error
             raise Permanent(f"{code or error.status}: {error.msg}") from error
-        except (requests.Timeout, requests.ConnectionError) as error:
+        except aiohttp.ClientConnectorError as error:  # the request never left: nothing was created
+            raise RetryLater(f"cannot reach Twilio: {error}") from error
+        except (TimeoutError, aiohttp.ClientError) as error:
             raise Ambiguous(type(error).__name__) from error
 
-    def find(self, message: Outgoing, since: datetime) -> str | None:
+    async def find(self, message: Outgoing, since: datetime) -> str | None:
         try:
-            found = self.client.messages.list(to=message.to, date_sent_after=since, limit=50)
-        except (TwilioRestException, requests.RequestException) as error:
-            raise RetryLater(f"could not look the message up: {error}") from error
+            async with asyncio.timeout(self.timeout):
+                found = await self.client.messages.list_async(to=message.to, date_sent_after=since, limit=50)
+        except (TwilioRestException, TimeoutError, aiohttp.ClientError) as error:
+            raise RetryLater(f"could not look the message up: {error!r}") from error
         for candidate in found:
             if message.matches(candidate.body if message.body else None, candidate.to):
                 return candidate.sid
         return None
+
+    async def close(self) -> None:
+        await self.http.close()
 
 
 @dataclass
@@ -141,16 +156,15 @@ class SinkSender:
 
     name: str = "sink"
     sent: list[tuple[str, Outgoing]] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _next: Callable[[int], str] = lambda n: f"SINK{n:030d}"
 
-    def send(self, message: Outgoing, status_callback: str | None) -> str:
-        with self._lock:
-            sid = self._next(len(self.sent) + 1)
-            self.sent.append((sid, message))
+    async def send(self, message: Outgoing, status_callback: str | None) -> str:
+        sid = f"SINK{uuid.uuid4().hex}"  # unique across restarts, like the provider's own ids
+        self.sent.append((sid, message))
         log.debug("sink: %s to %s: %s", sid, message.to, message.body or message.content_variables)
         return sid
 
-    def find(self, message: Outgoing, since: datetime) -> str | None:
-        with self._lock:
-            return next((sid for sid, sent in self.sent if sent == message), None)
+    async def find(self, message: Outgoing, since: datetime) -> str | None:
+        return next((sid for sid, sent in self.sent if sent == message), None)
+
+    async def close(self) -> None:
+        return None

@@ -22,7 +22,7 @@ NUMBER = "LP00099900000001"
 PHONE = "+34612000077"
 
 
-def test_a_broken_promise_is_told_first_and_the_reply_is_about_that_parcel(stack: Stack) -> None:
+async def test_a_broken_promise_is_told_first_and_the_reply_is_about_that_parcel(stack: Stack) -> None:
     now = datetime.now(UTC)
     headers = {"X-Api-Key": stack.api_key}
     record = shipment_record(
@@ -37,8 +37,13 @@ def test_a_broken_promise_is_told_first_and_the_reply_is_about_that_parcel(stack
     report = detect(now, settings=DetectSettings(quiet_hours=awake))
     assert [r["kind"] for r in report.planned if r["variables"]["number"] == NUMBER] == ["promise_broken"]
     sink = SinkSender()
-    settings = DispatchSettings(conversations=RasaConversations(stack.rasa_url, stack.token))
-    assert dispatch_due(sink, lambda: datetime.now(UTC), settings=settings).sent >= 1
+    conversations = RasaConversations(stack.rasa_url, stack.token)
+    settings = DispatchSettings(conversations=conversations)
+    try:
+        assert (await dispatch_due(sink, lambda: datetime.now(UTC), settings=settings)).sent >= 1
+    finally:
+        await conversations.close()
+    assert conversations.failures == 0
     [sent] = [message for _, message in sink.sent if message.to == f"whatsapp:{PHONE}"]
     assert NUMBER in (sent.body or "")
 

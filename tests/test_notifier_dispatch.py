@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
 import random
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine, select
 
 from notifications.detect import Status, detect
-from notifications.dispatch import DispatchSettings, RateLimiter, dispatch_due, outgoing_for
+from notifications.dispatch import DispatchReport, DispatchSettings, RateLimiter, dispatch_due, outgoing_for
 from notifications.senders import SinkSender, TwilioSender
 from parcels.ingest import ingest_events
 from parcels.shipments import register_shipments
@@ -50,10 +53,23 @@ def twilio() -> Iterator[TwilioLoopback]:
 
 
 def sender(server: TwilioLoopback, timeout: float = 2.0) -> TwilioSender:
-    http = server.http_client(timeout=timeout)
+    """The real async twilio client, pointed at the loopback (call it inside the event loop)."""
     return TwilioSender(
-        server.account_sid, server.auth_token, "whatsapp:+14155238886", "+34911000000", http_client=http
+        server.account_sid,
+        server.auth_token,
+        "whatsapp:+14155238886",
+        "+34911000000",
+        timeout=timeout,
+        http_client=server.async_http_client(),
     )
+
+
+async def dispatch(server: TwilioLoopback, moment: datetime, **kwargs: Any) -> DispatchReport:
+    twilio = sender(server)
+    try:
+        return await dispatch_due(twilio, at(moment), **kwargs)
+    finally:
+        await twilio.close()
 
 
 def statuses() -> dict[str, str]:
@@ -65,9 +81,9 @@ def at(moment: datetime):  # type: ignore[no-untyped-def]
     return lambda: moment
 
 
-def test_nothing_goes_out_in_the_night_and_everything_in_the_morning(broken: None, twilio: TwilioLoopback) -> None:
-    assert dispatch_due(sender(twilio), at(NIGHT)).sent == 0
-    report = dispatch_due(sender(twilio), at(MORNING))
+async def test_nothing_goes_out_at_night_and_everything_in_the_morning(broken: None, twilio: TwilioLoopback) -> None:
+    assert (await dispatch(twilio, NIGHT)).sent == 0
+    report = await dispatch(twilio, MORNING)
     assert report.sent == 3
     assert set(statuses().values()) == {Status.SENT}
     created = twilio.creates()
@@ -75,24 +91,24 @@ def test_nothing_goes_out_in_the_night_and_everything_in_the_morning(broken: Non
     form = created[0].form
     assert form["ContentSid"] == "HX" + "b" * 32 and form["To"].startswith("whatsapp:+346")
     assert "LP0001234567891" in form["ContentVariables"]
-    assert dispatch_due(sender(twilio), at(MORNING + timedelta(hours=1))).sent == 0  # nothing twice
+    assert (await dispatch(twilio, MORNING + timedelta(hours=1))).sent == 0  # nothing twice
 
 
-def test_rate_limits_are_retried_later_with_backoff(broken: None, twilio: TwilioLoopback) -> None:
+async def test_rate_limits_are_retried_later_with_backoff(broken: None, twilio: TwilioLoopback) -> None:
     twilio.fail_next(3, status=429)
-    report = dispatch_due(sender(twilio), at(MORNING), rng=random.Random(1))
+    report = await dispatch(twilio, MORNING, rng=random.Random(1))
     assert (report.sent, report.retried) == (0, 3)
     with session_scope() as session:
         for row in session.scalars(select(Notification)):
             assert row.status == Status.PENDING and row.not_before > MORNING and "rate limited" in row.reason
-    assert dispatch_due(sender(twilio), at(MORNING + timedelta(minutes=2))).sent == 3
+    assert (await dispatch(twilio, MORNING + timedelta(minutes=2))).sent == 3
     assert len(twilio.messages) == 3
 
 
-def test_an_ambiguous_failure_is_looked_up_not_sent_again(broken: None, twilio: TwilioLoopback) -> None:
+async def test_an_ambiguous_failure_is_looked_up_not_sent_again(broken: None, twilio: TwilioLoopback) -> None:
     twilio.fail_next(1, status=500, accept=True)  # Twilio created it, but answered 500
     twilio.drop_next(1, accept=True)  # created, then the connection dropped
-    report = dispatch_due(sender(twilio), at(MORNING))
+    report = await dispatch(twilio, MORNING)
     assert report.sent == 3 and report.retried == 0
     assert len(twilio.messages) == 3  # one each, no duplicates
     with session_scope() as session:
@@ -100,16 +116,64 @@ def test_an_ambiguous_failure_is_looked_up_not_sent_again(broken: None, twilio: 
     assert sids == {m["sid"] for m in twilio.messages}
 
 
-def test_permanent_errors_end_the_notification_with_a_reason(broken: None) -> None:
+async def test_a_timeout_is_resolved_by_looking_the_message_up(broken: None, twilio: TwilioLoopback) -> None:
+    twilio.timeout_next(1, hang=1.5, accept=True)  # created, but we stopped waiting for the answer
+    twilio.timeout_next(1, hang=1.5, accept=False)  # never created
+    report = await dispatch(twilio, MORNING, settings=DispatchSettings(), rng=random.Random(2))
+    assert (report.sent, report.retried) == (2, 1)
+    assert len(twilio.messages) == 2  # the timed-out one that was created is adopted, not sent again
+    assert (await dispatch(twilio, MORNING + timedelta(hours=2))).sent == 1
+    assert len(twilio.messages) == 3
+
+
+async def test_when_twilio_cannot_be_reached_nothing_is_lost(broken: None) -> None:
+    with running_twilio() as server:
+        url = server.base_url
+    down = TwilioSender("AC" + "0" * 32, "x", "whatsapp:+14155238886", None, http_client=_pointed_at(url))
+    try:
+        report = await dispatch_due(down, at(MORNING), rng=random.Random(3))
+    finally:
+        await down.close()
+    assert (report.sent, report.retried) == (0, 3)  # refused before anything was sent: simply later
+    assert set(statuses().values()) == {Status.PENDING}
+
+
+def _pointed_at(url: str) -> Any:
+    from tests.twilio_loopback import AsyncRedirectingHttpClient
+
+    return AsyncRedirectingHttpClient(url)
+
+
+async def test_the_cap_holds_however_many_are_in_flight(db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TWILIO_CONTENT_SID_PROMISE_BROKEN_ES", "HX" + "b" * 32)
+    numbers = [f"LP{n:014d}" for n in range(100, 130)]
+    register_shipments(
+        [
+            shipment_record(number, order_ref=number, paid_at=PAID.isoformat(), customer_phone=f"+346000001{n:02d}")
+            for n, number in enumerate(numbers)
+        ]
+    )
+    ingest_events([event_record(f"c-{n}", "EMA", "2026-11-28T10:00:00+01:00", n) for n in numbers], NIGHT)
+    assert detect(NIGHT).total == 30
+    with running_twilio(latency=0.02) as server:
+        started = time.monotonic()
+        report = await dispatch(server, MORNING, settings=DispatchSettings(rate_per_second=20, concurrency=64))
+        took = time.monotonic() - started
+        assert report.sent == 30
+        assert server.peak_rate(window=1.0) <= 20
+    assert took >= 29 / 20  # spread evenly, not sent in a burst and then held
+
+
+async def test_permanent_errors_end_the_notification_with_a_reason(broken: None) -> None:
     with running_twilio(opted_out=[PHONES[0]]) as server:
-        report = dispatch_due(sender(server), at(MORNING))
+        report = await dispatch(server, MORNING)
     assert (report.sent, report.failed) == (2, 1)
     with session_scope() as session:
         [failed] = session.scalars(select(Notification).where(Notification.status == Status.FAILED))
         assert failed.recipient == PHONES[0] and "opted out" in failed.reason
 
 
-def test_a_crash_between_acceptance_and_our_commit_sends_nothing_twice(broken: None, twilio: TwilioLoopback) -> None:
+async def test_an_interrupted_send_is_adopted_not_sent_again(broken: None, twilio: TwilioLoopback) -> None:
     # The crash: the row was marked sending and Twilio accepted the message, but its sid was never recorded.
     real_now = datetime.now(UTC)
     first = sender(twilio)
@@ -117,8 +181,9 @@ def test_a_crash_between_acceptance_and_our_commit_sends_nothing_twice(broken: N
         row = session.scalars(select(Notification).order_by(Notification.id)).first()
         assert row is not None
         row.status, row.attempts, row.updated_at = Status.SENDING, 1, real_now - timedelta(minutes=10)
-        accepted = first.send(outgoing_for(row, first), None)
-    report = dispatch_due(sender(twilio), at(real_now))
+        accepted = await first.send(outgoing_for(row, first), None)
+    await first.close()
+    report = await dispatch(twilio, real_now)
     assert report.recovered == 1
     assert len(twilio.messages) == 1  # adopted, not sent again
     with session_scope() as session:
@@ -126,17 +191,18 @@ def test_a_crash_between_acceptance_and_our_commit_sends_nothing_twice(broken: N
         assert recovered.status == Status.SENT
 
 
-def test_without_credentials_messages_go_to_the_local_sink(broken: None, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_without_credentials_messages_go_to_the_local_sink(broken: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TWILIO_CONTENT_SID_PROMISE_BROKEN_ES")
     sink = SinkSender()
-    assert dispatch_due(sink, at(MORNING)).sent == 3
+    assert (await dispatch_due(sink, at(MORNING))).sent == 3
     to, message = sink.sent[0][1].to, sink.sent[0][1]
     assert to.startswith("whatsapp:+346") and message.body and "LP0001234567891" in message.body
 
 
-def test_the_rate_cap_spreads_calls() -> None:
-    ticks = iter([0.0, 0.0, 0.0])
-    limiter = RateLimiter(10, clock=lambda: next(ticks))
-    limiter.wait()
-    assert limiter.next_at == pytest.approx(0.1)
+async def test_the_rate_cap_spreads_calls() -> None:
+    limiter, released = RateLimiter(50), []
+    for _ in range(5):
+        await limiter.wait()
+        released.append(time.monotonic())
+    assert min(b - a for a, b in itertools.pairwise(released)) >= 1 / 50
     assert RateLimiter(None).interval == 0

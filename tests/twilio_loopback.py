@@ -226,11 +226,11 @@ class TwilioLoopback:
         return counts
 
     def peak_rate(self, window: float = 1.0) -> int:
-        """Most requests received within any ``window`` seconds."""
+        """Most requests received within any ``window`` seconds (a half-open window, as "per second" means)."""
         times = sorted(r.at for r in self.requests)
         best, start = 0, 0
         for end, t in enumerate(times):
-            while t - times[start] > window:
+            while t - times[start] >= window:
                 start += 1
             best = max(best, end - start + 1)
         return best
