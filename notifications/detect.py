@@ -21,13 +21,14 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from notifications.channels import choose, recipient
 from notifications.quiet_hours import QuietHours
 from parcels.check import promise_variables
 from parcels.policy import Policy, current_policy
 from parcels.promise import Outcome, PromiseDecision, ReasonCode, decide
 from parcels.storage import queries
 from parcels.storage.db import session_scope
-from parcels.storage.models import Consent, Customer, Notification, Shipment
+from parcels.storage.models import Claim, Consent, Customer, Notification, Shipment
 
 BATCH = 1000
 
@@ -36,6 +37,12 @@ class Kind(enum.StrEnum):
     PROMISE_AT_RISK = "promise_at_risk"
     PROMISE_BROKEN = "promise_broken"
     DELIVERED_LATE = "delivered_late"
+    COMPENSATION_GRANTED = "compensation_granted"
+
+
+# Claims granted after being applied for. An automatic grant is approved in the very
+# conversation that files it: the shopper was told there, and gets no second message.
+GRANTED = ("approved", "paid")
 
 
 class Status(enum.StrEnum):
@@ -104,6 +111,21 @@ def candidate_ids(session: Session, now: datetime, settings: DetectSettings) -> 
         rows = session.execute(select(Shipment.id).where(condition, _not_notified(kind)).order_by(Shipment.id))
         for (shipment_id,) in rows:
             yield shipment_id, kind
+    granted = session.execute(
+        select(Claim.shipment_id)
+        .where(
+            Claim.status.in_(GRANTED),
+            Claim.updated_at > now - settings.lookback,
+            Claim.grant == "on_application",
+            ~exists().where(
+                Notification.shipment_id == Claim.shipment_id,
+                Notification.kind == str(Kind.COMPENSATION_GRANTED),
+            ),
+        )
+        .order_by(Claim.shipment_id)
+    )
+    for (shipment_id,) in granted:
+        yield shipment_id, Kind.COMPENSATION_GRANTED
 
 
 def kind_of(decision: PromiseDecision) -> Kind | None:
@@ -145,6 +167,16 @@ def _variables(decision: PromiseDecision, policy: Policy, delivered_at: datetime
     return _jsonable(variables)
 
 
+def _claim_variables(claim: Claim) -> dict[str, Any]:
+    return {
+        "number": claim.tracking_number,
+        "amount": str(claim.amount),
+        "currency": claim.currency,
+        "form": claim.form,
+        "reference": claim.reference,
+    }
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(key): _jsonable(item) for key, item in value.items()}
@@ -176,7 +208,9 @@ def detect(
         with session_scope(engine) as session:
             rows = _decide_batch(session, batch, now, settings, policy, report)
             report.planned.extend(rows)
-            if not dry_run:
+            if dry_run:
+                session.rollback()  # not even a new inbox key
+            else:
                 _insert(session, rows)
     return report
 
@@ -198,38 +232,53 @@ def _decide_batch(
     customer_ids = {row.customer_id for row in shipments.values() if row.customer_id is not None}
     customers = {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(customer_ids)))}
     silenced = opted_out(session, [c.phone for c in customers.values() if c.phone])
+    granted = {
+        claim.shipment_id: claim
+        for claim in session.scalars(select(Claim).where(Claim.shipment_id.in_(wanted), Claim.status.in_(GRANTED)))
+    }
     rows: list[dict[str, Any]] = []
     for shipment_id, kinds in wanted.items():
         shipment = shipments[shipment_id]
         report.examined += 1
         facts, events = found[shipment.tracking_number]
-        decision = decide(facts, events, policy, now)
-        kind = kind_of(decision)
-        if kind is None or kind not in kinds:
-            continue
-        customer = customers.get(shipment.customer_id) if shipment.customer_id else None
-        phone = customer.phone if customer else None
-        status, reason = Status.PENDING, None
-        if phone is None:
-            status, reason = Status.SKIPPED, "no phone number to write to"
-        elif phone in silenced:
-            status, reason = Status.SKIPPED, "the customer opted out"
-        rows.append(
-            {
-                "dedupe_key": dedupe_key(shipment_id, kind),
-                "shipment_id": shipment_id,
-                "kind": str(kind),
-                "channel": "whatsapp",
-                "recipient": phone,
-                "locale": customer.locale if customer else "es",
-                "variables": _variables(decision, policy, shipment.delivered_at),
-                "status": str(status),
-                "reason": reason,
-                "not_before": settings.quiet_hours.next_allowed(now, ZoneInfo(facts.time_zone)),
-                "attempts": 0,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-        report.count(kind)
+        planned: list[tuple[Kind, dict[str, Any]]] = []
+        if Kind.COMPENSATION_GRANTED in kinds and shipment_id in granted:
+            planned.append((Kind.COMPENSATION_GRANTED, _claim_variables(granted[shipment_id])))
+        if kinds - {Kind.COMPENSATION_GRANTED}:
+            decision = decide(facts, events, policy, now)
+            kind = kind_of(decision)
+            if kind is not None and kind in kinds:
+                planned.append((kind, _variables(decision, policy, shipment.delivered_at)))
+        for kind, variables in planned:
+            rows.append(_outbox_row(shipment, kind, variables, customers, silenced, facts.time_zone, now, settings))
+            report.count(kind)
     return rows
+
+
+def _outbox_row(
+    shipment: Shipment,
+    kind: Kind,
+    variables: dict[str, Any],
+    customers: dict[int, Customer],
+    silenced: set[str],
+    time_zone: str,
+    now: datetime,
+    settings: DetectSettings,
+) -> dict[str, Any]:
+    customer = customers.get(shipment.customer_id) if shipment.customer_id else None
+    route = choose(customer, customer is not None and customer.phone in silenced)
+    return {
+        "dedupe_key": dedupe_key(shipment.id, kind),
+        "shipment_id": shipment.id,
+        "kind": str(kind),
+        "channel": route.channel or "none",
+        "recipient": recipient(customer, route.channel) if customer and route.channel else None,
+        "reason": route.reason,
+        "locale": customer.locale if customer else "es",
+        "variables": variables,
+        "status": str(Status.PENDING if route.sendable else Status.SKIPPED),
+        "not_before": settings.quiet_hours.next_allowed(now, ZoneInfo(time_zone)),
+        "attempts": 0,
+        "created_at": now,
+        "updated_at": now,
+    }

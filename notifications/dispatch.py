@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from notifications.conversation import RasaConversations
@@ -135,19 +135,31 @@ def _prepare(row: Notification, sender: Sender) -> Claimed:
 
 
 def _claim_due(session: Session, now: datetime, limit: int, sender: Sender) -> list[Claimed]:
-    query = (
-        select(Notification)
+    """Mark up to ``limit`` due rows ``sending`` for this dispatcher alone.
+
+    PostgreSQL: other dispatchers skip the rows locked here. SQLite reads outside the write
+    lock, so the update itself re-checks ``pending``: a row another dispatcher took first is
+    simply not returned."""
+    due = (
+        select(Notification.id)
         .where(Notification.status == str(Status.PENDING), Notification.not_before <= now)
         .order_by(Notification.not_before, Notification.id)
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)  # several dispatchers share the work
-    rows = list(session.scalars(query))
-    for row in rows:
-        row.status = str(Status.SENDING)
-        row.attempts += 1
-        row.updated_at = now
+        due = due.with_for_update(skip_locked=True)
+    ids = list(session.scalars(due))
+    if not ids:
+        return []
+    claim = (
+        update(Notification)
+        .where(Notification.id.in_(ids), Notification.status == str(Status.PENDING))
+        .values(status=str(Status.SENDING), attempts=Notification.attempts + 1, updated_at=now)
+        .returning(Notification.id)
+        .execution_options(synchronize_session=False)
+    )
+    claimed = list(session.scalars(claim))
+    rows = session.scalars(select(Notification).where(Notification.id.in_(claimed)).order_by(Notification.id))
     return [_prepare(row, sender) for row in rows]
 
 

@@ -42,6 +42,10 @@ class NewShipment:
     customer_phone: str | None
     customer_email: str | None
     customer_locale: str
+    customer_channel: str | None = None
+
+
+CHANNELS = ("whatsapp", "sms", "web")
 
 
 def parse_shipment(record: Any, policy: Policy) -> NewShipment:
@@ -62,6 +66,9 @@ def parse_shipment(record: Any, policy: Policy) -> NewShipment:
     locale = (optional_text(record, "customer_locale", 8) or market.locale).lower()[:2]
     if locale not in _LOCALES:
         raise RecordError(f"customer_locale {locale!r} is not one of {', '.join(sorted(_LOCALES))}")
+    channel = optional_text(record, "customer_channel", 16)
+    if channel is not None and channel.lower() not in CHANNELS:
+        raise RecordError(f"customer_channel {channel!r} is not one of {', '.join(CHANNELS)}")
     return NewShipment(
         tracking_number=valid_tracking_number(record),
         order_ref=optional_text(record, "order_ref", 64),
@@ -73,6 +80,7 @@ def parse_shipment(record: Any, policy: Policy) -> NewShipment:
         customer_phone=phone,
         customer_email=optional_text(record, "customer_email", 254),
         customer_locale=locale,
+        customer_channel=channel.lower() if channel else None,
     )
 
 
@@ -133,9 +141,15 @@ def _customer(session: Session, new: NewShipment) -> Customer:
     if new.customer_phone:
         existing = session.scalars(select(Customer).where(Customer.phone == new.customer_phone).limit(1)).first()
         if existing is not None:
+            if new.customer_channel:  # the shop tells us the customer's latest choice
+                existing.preferred_channel = new.customer_channel
             return existing
     customer = Customer(
-        name=new.customer_name, phone=new.customer_phone, email=new.customer_email, locale=new.customer_locale
+        name=new.customer_name,
+        phone=new.customer_phone,
+        email=new.customer_email,
+        locale=new.customer_locale,
+        preferred_channel=new.customer_channel,
     )
     session.add(customer)
     return customer

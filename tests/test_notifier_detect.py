@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import Engine, select
 
 from notifications.detect import Kind, Status, detect
+from parcels.claims import ClaimStatus, make_claim, update_claim
 from parcels.ingest import ingest_events
 from parcels.shipments import register_shipments
 from parcels.storage.db import session_scope
-from parcels.storage.models import Consent, Notification
+from parcels.storage.models import Consent, Customer, Notification
 from tests.factories import event_record, shipment_record
 
 MADRID = ZoneInfo("Europe/Madrid")
@@ -112,3 +113,84 @@ def test_two_notifiers_at_once_never_enqueue_twice(parcels: None) -> None:
     for thread in threads:
         thread.join()
     assert len(outbox()) == 3
+
+
+def test_the_channel_follows_the_customers_preference(db: Engine) -> None:
+    paid = PAID.isoformat()
+    register_shipments(
+        [
+            shipment_record("LP00012345678911", order_ref="c1", paid_at=paid, customer_phone="+34600000011"),
+            shipment_record(
+                "LP00012345678912", order_ref="c2", paid_at=paid, customer_phone="+34600000012", customer_channel="sms"
+            ),
+            shipment_record(
+                "LP00012345678913", order_ref="c3", paid_at=paid, customer_phone="+34600000013", customer_channel="web"
+            ),
+            shipment_record("LP00012345678914", order_ref="c4", paid_at=paid, customer_phone=None),
+        ]
+    )
+    ingest_events(
+        [event_record(f"ch-{n}", "EMA", "2026-11-28T10:00:00+01:00", f"LP0001234567891{n}") for n in range(1, 5)],
+        received_at=NOW,
+    )
+    dry = detect(NOW, dry_run=True)
+    assert dry.total == 4
+    with session_scope() as session:
+        assert session.scalars(select(Customer.inbox_key).where(Customer.inbox_key.is_not(None))).all() == []
+
+    detect(NOW)
+    routes = {n.variables["number"][-2:]: (n.channel, n.recipient, n.status) for n in outbox().values()}
+    with session_scope() as session:
+        keys = {c.phone: c.inbox_key for c in session.scalars(select(Customer))}
+    assert routes["11"] == ("whatsapp", "+34600000011", Status.PENDING)
+    assert routes["12"] == ("sms", "+34600000012", Status.PENDING)
+    assert routes["13"] == ("web", f"inbox-{keys['+34600000013']}", Status.PENDING)
+    assert routes["14"] == ("web", f"inbox-{keys[None]}", Status.PENDING)  # no phone: their web chat inbox
+    assert len(keys[None] or "") == 32 and keys["+34600000011"] is None  # keys only where an inbox is used
+
+
+def test_opting_out_silences_every_channel(db: Engine) -> None:
+    register_shipments(
+        [shipment_record(BROKEN, paid_at=PAID.isoformat(), customer_phone="+34600000021", customer_channel="sms")]
+    )
+    ingest_events([event_record("o-1", "EMA", "2026-11-28T10:00:00+01:00", BROKEN)], received_at=NOW)
+    with session_scope() as session:
+        session.add(
+            Consent(phone="+34600000021", channel="whatsapp", purpose="service", action="opt_out", text="STOP", at=PAID)
+        )
+    detect(NOW)
+    [notification] = outbox().values()
+    assert (notification.channel, notification.status) == ("none", Status.SKIPPED)
+    assert notification.reason == "the customer opted out"
+
+
+def test_a_claim_granted_on_application_is_told_once(db: Engine) -> None:
+    register_shipments(
+        [
+            shipment_record(BROKEN, order_ref="s1", product="STANDARD", paid_at=PAID.isoformat()),
+            shipment_record(ON_TIME, order_ref="a1", paid_at=PAID.isoformat(), customer_phone="+34600000031"),
+        ]
+    )
+    events = [event_record(f"g-{n}", "EMA", "2026-11-28T10:00:00+01:00", n) for n in (BROKEN, ON_TIME)]
+    ingest_events(events, received_at=NOW)
+    later = datetime(2026, 12, 30, 12, tzinfo=MADRID)
+    requested = make_claim(BROKEN, later, "web", postal_code="28013")
+    automatic = make_claim(ON_TIME, later, "web", postal_code="28013")
+    assert requested.claim is not None and requested.claim.status == ClaimStatus.REQUESTED
+    assert automatic.claim is not None and automatic.claim.status == ClaimStatus.APPROVED  # told in the chat
+    detect(later)
+    assert Kind.COMPENSATION_GRANTED not in by_kind()
+
+    update_claim(requested.claim.reference, ClaimStatus.APPROVED, later + timedelta(hours=1))
+    report = detect(later + timedelta(hours=2))
+    assert report.enqueued == {Kind.COMPENSATION_GRANTED: 1}
+    [granted] = [n for n in outbox().values() if n.kind == Kind.COMPENSATION_GRANTED]
+    assert granted.variables == {
+        "number": BROKEN,
+        "amount": str(requested.claim.amount),
+        "currency": "EUR",
+        "form": "coupon",
+        "reference": requested.claim.reference,
+    }
+    update_claim(requested.claim.reference, ClaimStatus.PAID, later + timedelta(hours=3))
+    assert detect(later + timedelta(hours=4)).total == 0  # paid later: still the one message

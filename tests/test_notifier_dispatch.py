@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import random
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -206,3 +208,55 @@ async def test_the_rate_cap_spreads_calls() -> None:
         released.append(time.monotonic())
     assert min(b - a for a, b in itertools.pairwise(released)) >= 1 / 50
     assert RateLimiter(None).interval == 0
+
+
+def test_two_dispatchers_at_once_send_each_message_once(db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TWILIO_CONTENT_SID_PROMISE_BROKEN_ES", "HX" + "b" * 32)
+    numbers = [f"LP{n:014d}" for n in range(200, 260)]
+    register_shipments(
+        [
+            shipment_record(number, order_ref=number, paid_at=PAID.isoformat(), customer_phone=f"+346000002{n:02d}")
+            for n, number in enumerate(numbers)
+        ]
+    )
+    ingest_events([event_record(f"t-{n}", "EMA", "2026-11-28T10:00:00+01:00", n) for n in numbers], NIGHT)
+    assert detect(NIGHT).total == 60
+    reports: list[DispatchReport] = []
+    with running_twilio(latency=0.01) as server:
+        settings = DispatchSettings(batch=7, concurrency=4)
+
+        def notifier() -> None:
+            reports.append(asyncio.run(dispatch(server, MORNING, settings=settings)))
+
+        threads = [threading.Thread(target=notifier) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(m["to"] for m in server.messages) == sorted(f"whatsapp:+346000002{n:02d}" for n in range(60))
+    assert sum(r.sent for r in reports) == 60
+    assert set(statuses().values()) == {Status.SENT}
+
+
+async def test_sms_goes_as_text_and_the_web_inbox_needs_no_provider(
+    db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    register_shipments(
+        [
+            shipment_record("LP00012345678931", order_ref="s", paid_at=PAID.isoformat(), customer_channel="sms"),
+            shipment_record("LP00012345678932", order_ref="w", paid_at=PAID.isoformat(), customer_phone=None),
+        ]
+    )
+    ingest_events(
+        [event_record(f"m-{n}", "EMA", "2026-11-28T10:00:00+01:00", f"LP0001234567893{n}") for n in (1, 2)], NIGHT
+    )
+    assert detect(NIGHT).total == 2
+    with running_twilio() as server:
+        report = await dispatch(server, MORNING)
+        [sms] = server.creates()
+    assert report.sent == 2
+    assert sms.form["To"] == "+34612345678" and sms.form["From"] == "+34911000000"
+    assert "LP00012345678931" in sms.form["Body"] and "ContentSid" not in sms.form
+    with session_scope() as session:
+        web = session.scalars(select(Notification).where(Notification.channel == "web")).one()
+        assert web.status == Status.SENT and web.provider_sid is None and web.recipient.startswith("inbox-")

@@ -66,6 +66,10 @@ class Customer(Base):
     phone: Mapped[str | None] = mapped_column(String(32), index=True)
     email: Mapped[str | None] = mapped_column(String(254))
     locale: Mapped[str] = mapped_column(String(8), default="es")
+    # Where the customer wants to hear from us: whatsapp | sms | web (their web chat inbox); None: WhatsApp.
+    preferred_channel: Mapped[str | None] = mapped_column(String(16))
+    # The unguessable key of their web chat inbox (/chat?inbox=...), made when first needed.
+    inbox_key: Mapped[str | None] = mapped_column(String(32), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=lambda: datetime.now(UTC))
 
 
@@ -126,6 +130,7 @@ class Claim(Base):
         UniqueConstraint("reference", name="uq_claims_reference"),
         UniqueConstraint("order_key", name="uq_claims_order_key"),
         Index("ix_claims_status_requested", "status", "requested_at"),
+        Index("ix_claims_status_updated", "status", "updated_at"),  # the notifier's granted claims
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

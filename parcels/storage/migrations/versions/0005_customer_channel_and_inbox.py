@@ -1,0 +1,33 @@
+"""customers' preferred channel and web chat inbox key; claims by status and update
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-24
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0005'
+down_revision = '0004'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('customers', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('preferred_channel', sa.String(length=16), nullable=True))
+        batch_op.add_column(sa.Column('inbox_key', sa.String(length=32), nullable=True))
+        batch_op.create_unique_constraint(batch_op.f('uq_customers_inbox_key'), ['inbox_key'])
+    with op.batch_alter_table('claims', schema=None) as batch_op:
+        batch_op.create_index('ix_claims_status_updated', ['status', 'updated_at'], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('claims', schema=None) as batch_op:
+        batch_op.drop_index('ix_claims_status_updated')
+    with op.batch_alter_table('customers', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('uq_customers_inbox_key'), type_='unique')
+        batch_op.drop_column('inbox_key')
+        batch_op.drop_column('preferred_channel')
