@@ -14,7 +14,7 @@ import logging
 import os
 import signal
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -39,15 +39,21 @@ def sender_from_environment() -> Sender:
     if not (sid and token):
         log.warning("no TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN: messages go to the local sink, not to customers")
         return SinkSender()
-    return TwilioSender(sid, token, os.environ.get("TWILIO_WHATSAPP_FROM"), os.environ.get("TWILIO_SMS_FROM"))
+    sender = TwilioSender(sid, token, os.environ.get("TWILIO_WHATSAPP_FROM"), os.environ.get("TWILIO_SMS_FROM"))
+    api_url = os.environ.get("TWILIO_API_URL")
+    if api_url:  # a Twilio-compatible API elsewhere (a proxy, or the test double on loopback)
+        sender.client.api.base_url = api_url.rstrip("/")
+    return sender
 
 
 def settings_from_environment() -> tuple[DetectSettings, DispatchSettings]:
     rate = os.environ.get("NOTIFIER_RATE_PER_SECOND")
+    stale_after = float(os.environ.get("NOTIFIER_STALE_AFTER_SECONDS", "300"))
     return (
         DetectSettings(quiet_hours=QuietHours.parse(os.environ.get("QUIET_HOURS", "21:00-09:00"))),
         DispatchSettings(
             rate_per_second=float(rate) if rate else None,
+            stale_after=timedelta(seconds=stale_after),
             status_callback=os.environ.get("TWILIO_STATUS_CALLBACK_URL") or None,
             conversations=RasaConversations(
                 os.environ.get("RASA_URL", "http://localhost:5005"), os.environ.get("RASA_TOKEN") or None
