@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from notifications.conversation import RasaConversations
-from notifications.detect import DetectSettings, Status, detect
+from notifications.detect import Detector, DetectSettings, Status, detect
 from notifications.dispatch import DispatchSettings, dispatch_due, outgoing_for
 from notifications.quiet_hours import QuietHours
 from notifications.senders import Sender, SinkSender, TwilioSender
@@ -62,8 +62,8 @@ def settings_from_environment() -> tuple[DetectSettings, DispatchSettings]:
     )
 
 
-async def once(sender: Sender, detect_settings: DetectSettings, dispatch_settings: DispatchSettings) -> None:
-    found = await asyncio.to_thread(detect, datetime.now(UTC), settings=detect_settings)
+async def once(sender: Sender, detector: Detector, dispatch_settings: DispatchSettings) -> None:
+    found = await asyncio.to_thread(detector.run, datetime.now(UTC))
     sent = await dispatch_due(sender, lambda: datetime.now(UTC), settings=dispatch_settings)
     log.info(
         "detected %s, sent %s, retrying %s, failed %s, recovered %s",
@@ -118,13 +118,14 @@ async def serve(
     forever: bool, every: float, detect_settings: DetectSettings, dispatch_settings: DispatchSettings
 ) -> None:
     sender = sender_from_environment()  # inside the loop: the async Twilio client's session belongs to it
+    detector = Detector(detect_settings)
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)
     try:
         while True:
             try:
-                await once(sender, detect_settings, dispatch_settings)
+                await once(sender, detector, dispatch_settings)
             except Exception:  # one bad pass (a database that is down...) must not stop the notifier
                 if not forever:
                     raise

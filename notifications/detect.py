@@ -25,7 +25,7 @@ from notifications.channels import choose, recipient
 from notifications.quiet_hours import QuietHours
 from parcels.check import promise_variables
 from parcels.policy import Policy, current_policy
-from parcels.promise import Outcome, PromiseDecision, ReasonCode, decide
+from parcels.promise import Outcome, PromiseDecision, decide
 from parcels.storage import queries
 from parcels.storage.db import session_scope
 from parcels.storage.models import Claim, Consent, Customer, Notification, Shipment
@@ -39,6 +39,9 @@ class Kind(enum.StrEnum):
     DELIVERED_LATE = "delivered_late"
     COMPENSATION_GRANTED = "compensation_granted"
 
+
+# Facts that, once decided, stay decided: a candidate that calls for no message is not examined again.
+FACTS = frozenset({Kind.PROMISE_BROKEN, Kind.DELIVERED_LATE})
 
 # Claims granted after being applied for. An automatic grant is approved in the very
 # conversation that files it: the shopper was told there, and gets no second message.
@@ -58,6 +61,7 @@ class Status(enum.StrEnum):
 @dataclass(frozen=True, slots=True)
 class DetectSettings:
     at_risk_horizon: timedelta = timedelta(days=3)  # look at open promises due within this
+    at_risk_every: timedelta = timedelta(minutes=15)  # how often the forecast is made again
     lookback: timedelta = timedelta(days=60)  # promises that broke longer ago than this are left alone
     quiet_hours: QuietHours = field(default_factory=QuietHours)
 
@@ -65,6 +69,7 @@ class DetectSettings:
 @dataclass(slots=True)
 class DetectReport:
     examined: int = 0
+    settled: int = 0  # candidates that call for no message (excluded promises...), recorded as such
     enqueued: dict[str, int] | None = None
     planned: list[dict[str, Any]] = field(default_factory=list)  # what was (or, in a dry run, would be) written
 
@@ -85,28 +90,34 @@ def _not_notified(kind: Kind):  # type: ignore[no-untyped-def]
     return ~exists().where(Notification.shipment_id == Shipment.id, Notification.kind == str(kind))
 
 
-def candidate_ids(session: Session, now: datetime, settings: DetectSettings) -> Iterator[tuple[int, Kind]]:
-    """(shipment id, kind) pairs whose promise may call for a notification of that kind."""
-    no_attempt_in_time = or_(Shipment.first_attempt_at.is_(None), Shipment.first_attempt_at >= Shipment.deadline_at)
+def candidate_ids(
+    session: Session, now: datetime, settings: DetectSettings, at_risk: bool = True
+) -> Iterator[tuple[int, Kind]]:
+    """(shipment id, kind) pairs whose promise may call for a notification of that kind.
+
+    Broken and late promises are facts that appear once; at risk is a forecast that changes
+    with time, so its candidates (every open promise near its deadline) are read again only
+    when ``at_risk`` is asked for."""
+    # Each condition names the partial index it reads (ix_shipments_undelivered_deadline,
+    # ix_shipments_late_delivered): the terms in the index's WHERE appear here verbatim.
+    undelivered = Shipment.delivered_at.is_(None)
+    first_attempt_late = Shipment.first_attempt_at >= Shipment.deadline_at
     queries_by_kind = {
         Kind.PROMISE_BROKEN: and_(
+            undelivered,
             Shipment.deadline_at <= now,
             Shipment.deadline_at > now - settings.lookback,
-            Shipment.delivered_at.is_(None),
-            no_attempt_in_time,
+            or_(Shipment.first_attempt_at.is_(None), first_attempt_late),
         ),
-        Kind.DELIVERED_LATE: and_(
-            Shipment.delivered_at.is_not(None),
-            Shipment.delivered_at > now - settings.lookback,
-            Shipment.deadline_at <= now,
-            no_attempt_in_time,
-        ),
-        Kind.PROMISE_AT_RISK: and_(
+        Kind.DELIVERED_LATE: and_(first_attempt_late, Shipment.delivered_at > now - settings.lookback),
+    }
+    if at_risk:
+        queries_by_kind[Kind.PROMISE_AT_RISK] = and_(
+            undelivered,
             Shipment.deadline_at > now,
             Shipment.deadline_at <= now + settings.at_risk_horizon,
             Shipment.first_attempt_at.is_(None),
-        ),
-    }
+        )
     for kind, condition in queries_by_kind.items():
         rows = session.execute(select(Shipment.id).where(condition, _not_notified(kind)).order_by(Shipment.id))
         for (shipment_id,) in rows:
@@ -128,12 +139,14 @@ def candidate_ids(session: Session, now: datetime, settings: DetectSettings) -> 
         yield shipment_id, Kind.COMPENSATION_GRANTED
 
 
-def kind_of(decision: PromiseDecision) -> Kind | None:
-    """Which notification a decision calls for; exclusions and kept promises call for none."""
+def kind_of(decision: PromiseDecision, delivered: bool) -> Kind | None:
+    """Which notification a decision calls for; exclusions and kept promises call for none.
+
+    A parcel delivered after its promise broke (even after a first attempt that was itself
+    late) is told as delivered late."""
     if decision.outcome is Outcome.OPEN and decision.at_risk:
         return Kind.PROMISE_AT_RISK
     if decision.outcome is Outcome.BROKEN:
-        delivered = decision.reason(ReasonCode.DELIVERED_LATE) is not None
         return Kind.DELIVERED_LATE if delivered else Kind.PROMISE_BROKEN
     return None
 
@@ -195,14 +208,15 @@ def detect(
     settings: DetectSettings | None = None,
     policy: Policy | None = None,
     dry_run: bool = False,
+    at_risk: bool = True,
 ) -> DetectReport:
     """One pass: decide each candidate's promise and enqueue what it calls for, batch by batch.
 
-    ``dry_run``: decide and report, write nothing."""
+    ``dry_run``: decide and report, write nothing. ``at_risk``: forecast open promises too."""
     settings, policy = settings or DetectSettings(), policy or current_policy()
     report = DetectReport()
     with session_scope(engine) as session:
-        pairs = list(candidate_ids(session, now, settings))
+        pairs = list(candidate_ids(session, now, settings, at_risk))
     for start in range(0, len(pairs), BATCH):
         batch = pairs[start : start + BATCH]
         with session_scope(engine) as session:
@@ -213,6 +227,22 @@ def detect(
             else:
                 _insert(session, rows)
     return report
+
+
+@dataclass
+class Detector:
+    """Passes one after another: facts every pass, the at-risk forecast every ``at_risk_every``."""
+
+    settings: DetectSettings = field(default_factory=DetectSettings)
+    engine: Engine | None = None
+    forecast_at: datetime | None = None
+
+    def run(self, now: datetime) -> DetectReport:
+        at_risk = self.forecast_at is None or now - self.forecast_at >= self.settings.at_risk_every
+        report = detect(now, self.engine, self.settings, at_risk=at_risk)
+        if at_risk:
+            self.forecast_at = now
+        return report
 
 
 def _decide_batch(
@@ -246,13 +276,36 @@ def _decide_batch(
             planned.append((Kind.COMPENSATION_GRANTED, _claim_variables(granted[shipment_id])))
         if kinds - {Kind.COMPENSATION_GRANTED}:
             decision = decide(facts, events, policy, now)
-            kind = kind_of(decision)
+            kind = kind_of(decision, shipment.delivered_at is not None)
             if kind is not None and kind in kinds:
                 planned.append((kind, _variables(decision, policy, shipment.delivered_at)))
+            for fact in (kinds & FACTS) - {kind}:
+                rows.append(_settled_row(shipment, fact, decision, now))
+                report.settled += 1
         for kind, variables in planned:
             rows.append(_outbox_row(shipment, kind, variables, customers, silenced, facts.time_zone, now, settings))
             report.count(kind)
     return rows
+
+
+def _settled_row(shipment: Shipment, kind: Kind, decision: PromiseDecision, now: datetime) -> dict[str, Any]:
+    """A fact that calls for no message (an excluded promise...): kept, so that it is not examined again."""
+    codes = ", ".join(str(reason.code) for reason in decision.reasons)
+    return {
+        "dedupe_key": dedupe_key(shipment.id, kind),
+        "shipment_id": shipment.id,
+        "kind": str(kind),
+        "channel": "none",
+        "recipient": None,
+        "reason": f"nothing to tell: {decision.outcome} ({codes})"[:300],
+        "locale": "es",
+        "variables": {"number": shipment.tracking_number},
+        "status": str(Status.SKIPPED),
+        "not_before": now,
+        "attempts": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def _outbox_row(

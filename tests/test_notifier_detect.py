@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine, select
 
-from notifications.detect import Kind, Status, detect
+from notifications.detect import Detector, DetectSettings, Kind, Status, detect
 from parcels.claims import ClaimStatus, make_claim, update_claim
 from parcels.ingest import ingest_events
 from parcels.shipments import register_shipments
@@ -74,7 +74,13 @@ def by_kind() -> dict[str, list[tuple[str, str]]]:
 def test_each_promise_gets_the_notification_it_calls_for_once(parcels: None) -> None:
     report = detect(NOW)
     kinds = by_kind()
-    assert sorted(kinds[Kind.PROMISE_BROKEN]) == [(BROKEN, Status.PENDING), (SILENT, Status.SKIPPED)]
+    assert sorted(kinds[Kind.PROMISE_BROKEN]) == [
+        (BROKEN, Status.PENDING),
+        (EXCLUDED, Status.SKIPPED),  # decided once, never examined again
+        (SILENT, Status.SKIPPED),
+    ]
+    [excluded] = [n for n in outbox().values() if n.variables["number"] == EXCLUDED]
+    assert excluded.reason.startswith("nothing to tell: excluded") and "customs" in excluded.reason
     assert kinds[Kind.PROMISE_AT_RISK] == [(AT_RISK, Status.PENDING)]
     assert Kind.DELIVERED_LATE not in kinds  # delivered 30 minutes before its deadline: kept
     assert report.total == 3
@@ -94,7 +100,8 @@ def test_a_late_delivery_is_its_own_notification(parcels: None) -> None:
 def test_messages_wait_for_the_morning(parcels: None) -> None:
     detect(NOW)
     for notification in outbox().values():
-        assert notification.not_before == datetime(2026, 12, 7, 9, tzinfo=MADRID)
+        if notification.channel != "none":
+            assert notification.not_before == datetime(2026, 12, 7, 9, tzinfo=MADRID)
 
 
 def test_the_variables_are_those_the_templates_need(parcels: None) -> None:
@@ -112,7 +119,7 @@ def test_two_notifiers_at_once_never_enqueue_twice(parcels: None) -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(outbox()) == 3
+    assert len(outbox()) == 4  # three to tell and the excluded promise, settled
 
 
 def test_the_channel_follows_the_customers_preference(db: Engine) -> None:
@@ -194,3 +201,13 @@ def test_a_claim_granted_on_application_is_told_once(db: Engine) -> None:
     }
     update_claim(requested.claim.reference, ClaimStatus.PAID, later + timedelta(hours=3))
     assert detect(later + timedelta(hours=4)).total == 0  # paid later: still the one message
+
+
+def test_the_at_risk_forecast_is_made_again_only_every_so_often(parcels: None) -> None:
+    detector = Detector(DetectSettings(at_risk_every=timedelta(minutes=15)))
+    assert detector.run(NOW).enqueued == {Kind.PROMISE_BROKEN: 2, Kind.PROMISE_AT_RISK: 1}
+    late_comer = "LP00012345678907"
+    register_shipments([shipment_record(late_comer, order_ref="7", paid_at=(NOW - timedelta(days=7)).isoformat())])
+    ingest_events([event_record("d-7", "LH_DEPART", (NOW - timedelta(days=6)).isoformat(), late_comer)], NOW)
+    assert detector.run(NOW + timedelta(minutes=1)).total == 0  # facts only: nothing broke meanwhile
+    assert detector.run(NOW + timedelta(minutes=16)).enqueued == {Kind.PROMISE_AT_RISK: 1}

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -68,14 +69,30 @@ class Customer(Base):
     locale: Mapped[str] = mapped_column(String(8), default="es")
     # Where the customer wants to hear from us: whatsapp | sms | web (their web chat inbox); None: WhatsApp.
     preferred_channel: Mapped[str | None] = mapped_column(String(16))
-    # The unguessable key of their web chat inbox (/chat?inbox=...), made when first needed.
+    # The unguessable key of their web chat inbox (/?inbox=...), made when first needed.
     inbox_key: Mapped[str | None] = mapped_column(String(32), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=lambda: datetime.now(UTC))
 
 
 class Shipment(Base):
     __tablename__ = "shipments"
-    __table_args__ = (Index("ix_shipments_deadline_open", "deadline_at", "delivered_at"),)
+    __table_args__ = (
+        Index("ix_shipments_deadline_open", "deadline_at", "delivered_at"),
+        # The notifier's two questions, answered from small indexes at any table size:
+        # undelivered parcels by deadline (broken, at risk), late first attempts by delivery.
+        Index(
+            "ix_shipments_undelivered_deadline",
+            "deadline_at",
+            sqlite_where=text("delivered_at IS NULL"),
+            postgresql_where=text("delivered_at IS NULL"),
+        ),
+        Index(
+            "ix_shipments_late_delivered",
+            "delivered_at",
+            sqlite_where=text("first_attempt_at >= deadline_at"),
+            postgresql_where=text("first_attempt_at >= deadline_at"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     tracking_number: Mapped[str] = mapped_column(String(32), unique=True)

@@ -1,4 +1,4 @@
-"""customers' preferred channel and web chat inbox key; claims by status and update
+"""customers' preferred channel and web chat inbox key; the notifier's indexes
 
 Revision ID: 0005
 Revises: 0004
@@ -22,9 +22,17 @@ def upgrade() -> None:
         batch_op.create_unique_constraint(batch_op.f('uq_customers_inbox_key'), ['inbox_key'])
     with op.batch_alter_table('claims', schema=None) as batch_op:
         batch_op.create_index('ix_claims_status_updated', ['status', 'updated_at'], unique=False)
+    undelivered = sa.text('delivered_at IS NULL')
+    late = sa.text('first_attempt_at >= deadline_at')
+    op.create_index('ix_shipments_undelivered_deadline', 'shipments', ['deadline_at'],
+                    sqlite_where=undelivered, postgresql_where=undelivered)
+    op.create_index('ix_shipments_late_delivered', 'shipments', ['delivered_at'],
+                    sqlite_where=late, postgresql_where=late)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_shipments_late_delivered', table_name='shipments')
+    op.drop_index('ix_shipments_undelivered_deadline', table_name='shipments')
     with op.batch_alter_table('claims', schema=None) as batch_op:
         batch_op.drop_index('ix_claims_status_updated')
     with op.batch_alter_table('customers', schema=None) as batch_op:
