@@ -8,6 +8,7 @@ import logging
 from aiohttp import web
 
 from web.app import create_app
+from web.inbox import HideInboxKeys
 
 
 def main() -> None:
@@ -16,6 +17,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8080)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("aiohttp.access").addFilter(HideInboxKeys())
     web.run_app(create_app(), host=args.host, port=args.port, print=None)
 
 

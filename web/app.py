@@ -8,7 +8,7 @@ from aiohttp import web
 
 from templates.renderer import set_source_provider
 from templates.versions import published_source
-from web import chat, claims, consent, ingestion, twilio_status
+from web import chat, claims, consent, inbox, ingestion, twilio_status
 from web.console import PREFIX, create_console
 from web.keys import SETTINGS
 from web.settings import Settings
@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.add_routes(ingestion.routes)
     app.add_routes(claims.routes)
     app.add_routes(consent.routes)
+    app.add_routes(inbox.routes)
     app.add_routes(twilio_status.routes)
     app.router.add_get(PREFIX, _to_console)
     app.add_subapp(PREFIX, create_console(settings.console_secret, settings.console_cookie_secure))

@@ -1,13 +1,18 @@
 // The web chat: talks to the Rasa server's socket.io channel.
+// Opened on ?inbox=<key>, it shows the shopper's notifications and continues the conversation
+// they were written into (inbox-<key>), so that a reply is about their parcel.
 (function () {
   "use strict";
   const root = document.getElementById("chat");
   const log = document.getElementById("log");
+  const welcome = document.getElementById("welcome");
   const form = document.getElementById("form");
   const input = document.getElementById("text");
   const status = document.getElementById("status");
   const storageKey = "delivery-assistant-session";
-  let sessionId = window.localStorage.getItem(storageKey);
+  const inboxKey = new URLSearchParams(window.location.search).get("inbox");
+  let sessionId = null;
+  let socket = null;
 
   function add(text, who) {
     const item = document.createElement("li");
@@ -18,32 +23,73 @@
     return item;
   }
 
+  function addNotice(message) {
+    const item = add(message.text, "bot");
+    item.classList.add("msg--notice");
+    const label = document.createElement("span");
+    label.className = "msg__label";
+    const when = document.createElement("time");
+    when.dateTime = message.sent_at;
+    when.textContent = new Intl.DateTimeFormat(root.dataset.locale, { dateStyle: "medium", timeStyle: "short" })
+      .format(new Date(message.sent_at));
+    label.append(root.dataset.textNotice, " · ", when);
+    item.prepend(label);
+  }
+
   function setOnline(online) {
     status.textContent = online ? root.dataset.textOnline : root.dataset.textOffline;
     status.classList.toggle("chat__status--online", online);
   }
 
-  const socket = io(root.dataset.rasaUrl, { transports: ["websocket"], reconnection: true });
-
-  socket.on("connect", function () {
-    socket.emit("session_request", { session_id: sessionId });
-  });
-  socket.on("session_confirm", function (confirmed) {
-    sessionId = confirmed;
-    window.localStorage.setItem(storageKey, sessionId);
-    setOnline(true);
-  });
-  socket.on("disconnect", function () { setOnline(false); });
-  socket.on("bot_uttered", function (message) {
-    if (message && message.text) {
-      add(message.text, "bot");
+  // The inbox's conversation id, or null for the shopper's own chat (an unknown key).
+  async function openInbox(key) {
+    if (!/^[0-9a-f]{32}$/.test(key)) {
+      add(root.dataset.textInboxUnknown, "bot");
+      return null;
     }
-  });
+    const response = await fetch("/api/inbox/" + key, { cache: "no-store" }).catch(function () { return null; });
+    if (response && response.ok) {
+      const inbox = await response.json();
+      if (inbox.messages.length) {
+        welcome.textContent = root.dataset.textInboxWelcome;
+      }
+      inbox.messages.forEach(addNotice);
+      return inbox.conversation;
+    }
+    if (response && response.status === 404) {
+      add(root.dataset.textInboxUnknown, "bot");
+      return null;
+    }
+    // Not readable now: the conversation still knows the parcel, so the shopper can go on.
+    add(root.dataset.textInboxUnavailable, "bot");
+    return "inbox-" + key;
+  }
+
+  function connect(inboxSession) {
+    sessionId = inboxSession || window.localStorage.getItem(storageKey);
+    socket = io(root.dataset.rasaUrl, { transports: ["websocket"], reconnection: true });
+    socket.on("connect", function () {
+      socket.emit("session_request", { session_id: sessionId });
+    });
+    socket.on("session_confirm", function (confirmed) {
+      sessionId = confirmed;
+      if (!inboxSession) {
+        window.localStorage.setItem(storageKey, sessionId);
+      }
+      setOnline(true);
+    });
+    socket.on("disconnect", function () { setOnline(false); });
+    socket.on("bot_uttered", function (message) {
+      if (message && message.text) {
+        add(message.text, "bot");
+      }
+    });
+  }
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     const text = input.value.trim();
-    if (!text || !sessionId) {
+    if (!text || !socket || !sessionId) {
       return;
     }
     add(text, "user");
@@ -55,4 +101,10 @@
     input.value = "";
     input.focus();
   });
+
+  if (inboxKey === null) {
+    connect(null);
+  } else {
+    openInbox(inboxKey).then(connect);
+  }
 })();

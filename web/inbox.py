@@ -1,0 +1,112 @@
+"""``GET /api/inbox/{key}``: the notifications in a shopper's web chat inbox, marked read as they are shown.
+
+The key (32 lowercase hex characters, made by the notifier) is the only credential, as in a
+magic link: a wrong key learns nothing, not even whether it was well formed, and no answer is
+cached. Statuses only move forward (sent/delivered -> read); a message that cannot be shown
+stays unread, and a database error changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from aiohttp import web
+from jinja2 import TemplateError
+from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from notifications.channels import inbox_conversation
+from notifications.detect import Status
+from parcels.storage.db import session_scope
+from parcels.storage.models import Customer, Notification, Shipment
+from templates.manifest import typed
+from templates.renderer import render_message
+
+log = logging.getLogger(__name__)
+routes = web.RouteTableDef()
+
+KEY = re.compile(r"[0-9a-f]{32}")
+UNREAD = (str(Status.SENT), str(Status.DELIVERED))
+SHOWN = (*UNREAD, str(Status.READ))
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+@dataclass(frozen=True, slots=True)
+class Inbox:
+    conversation: str  # the Rasa sender id the chat page continues
+    locale: str
+    messages: list[dict[str, Any]]  # id, kind, text, sent_at
+
+
+def _text(row: Notification) -> str | None:
+    """The message as the notifier wrote it into the conversation (in its locale); None if it cannot be rendered."""
+    try:
+        return render_message(row.kind, "web", row.locale, typed(row.variables))
+    except (TemplateError, ValueError, LookupError):
+        log.exception("web inbox: notification %d cannot be rendered; left unread", row.id)
+        return None
+
+
+def read_inbox(key: str) -> Inbox | None:
+    """The customer's web notifications, oldest first, now marked read; None for an unknown key.
+
+    ``sent_at`` is the row's last update: the dispatcher's, since reading does not touch it
+    (as Twilio's status callbacks do not)."""
+    with session_scope() as session:
+        customer = session.scalars(select(Customer).where(Customer.inbox_key == key)).first()
+        if customer is None:
+            return None
+        rows = session.scalars(
+            select(Notification)
+            .join(Shipment, Shipment.id == Notification.shipment_id)
+            .where(Shipment.customer_id == customer.id, Notification.channel == "web", Notification.status.in_(SHOWN))
+            .order_by(Notification.updated_at, Notification.id)
+        ).all()
+        messages: list[dict[str, Any]] = []
+        shown_unread: list[int] = []
+        for row in rows:
+            if (text := _text(row)) is None:
+                continue
+            messages.append({"id": row.id, "kind": row.kind, "text": text, "sent_at": row.updated_at.isoformat()})
+            if row.status in UNREAD:
+                shown_unread.append(row.id)
+        if shown_unread:
+            session.execute(
+                update(Notification)
+                .where(Notification.id.in_(shown_unread), Notification.status.in_(UNREAD))
+                .values(status=str(Status.READ))
+            )
+        return Inbox(inbox_conversation(key), customer.locale, messages)
+
+
+class HideInboxKeys(logging.Filter):
+    """An inbox key is a credential: access log lines show ``/api/inbox/…`` and ``?inbox=…`` instead."""
+
+    PATTERN = re.compile(r"(inbox[=/-])[0-9a-fA-F]{32}")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self.PATTERN.sub(r"\1…", str(record.msg))
+        if isinstance(record.args, tuple):
+            record.args = tuple(self.PATTERN.sub(r"\1…", a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+def _json(body: dict[str, Any], status: int = 200) -> web.Response:
+    return web.json_response(body, status=status, headers=NO_STORE)
+
+
+@routes.get("/api/inbox/{key}")
+async def get_inbox(request: web.Request) -> web.Response:
+    key = request.match_info["key"]
+    try:
+        inbox = await asyncio.to_thread(read_inbox, key) if KEY.fullmatch(key) else None
+    except SQLAlchemyError:
+        log.exception("web inbox: the database is unavailable")  # never log the key: it is the credential
+        return _json({"error": "the database is unavailable; no message was lost or marked read, try again"}, 503)
+    if inbox is None:
+        return _json({"error": "no inbox at this address; check the link"}, 404)
+    return _json(asdict(inbox))
