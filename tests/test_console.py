@@ -361,10 +361,28 @@ async def test_operators_see_the_outbox_with_masked_numbers(client) -> None:  # 
     from parcels.storage.models import Notification, Shipment
     from tests.factories import shipment_record
 
-    register_shipments([shipment_record("LP00012345678901")])
+    register_shipments([shipment_record("LP00012345678901"), shipment_record("LP00012345678902", order_ref="2")])
     now = datetime.now(UTC)
+    inbox = "inbox-" + "ab" * 16
     with session_scope() as session:
-        shipment_id = session.scalars(select(Shipment.id)).one()
+        shipment_id, other_id = session.scalars(select(Shipment.id).order_by(Shipment.id)).all()
+        session.add(
+            Notification(
+                dedupe_key=f"{other_id}:promise_broken",
+                shipment_id=other_id,
+                kind="promise_broken",
+                channel="web",
+                recipient=inbox,
+                locale="es",
+                variables={},
+                status="failed",
+                reason="for the test",
+                not_before=now,
+                attempts=1,
+                created_at=now,
+                updated_at=now,
+            )
+        )
         session.add(
             Notification(
                 dedupe_key=f"{shipment_id}:promise_broken",
@@ -387,6 +405,7 @@ async def test_operators_see_the_outbox_with_masked_numbers(client) -> None:  # 
     html = await page.text()
     assert page.status == 200 and "LP00012345678901" in html and "opted out" in html
     assert "+34612345678" not in html and "+346••••••78" in html
+    assert inbox not in html and "web chat inbox" in html  # an inbox key is a credential
     assert (await client.get("/console/notifications?status=lost")).status == 400
     await client.post("/console/logout", data={"csrf_token": csrf_of(html)})
     await sign_in(client, MARKETER)

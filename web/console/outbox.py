@@ -47,7 +47,7 @@ def outbox(status: str | None) -> dict[str, Any]:
                 "kind": n.kind,
                 "number": number,
                 "channel": n.channel,
-                "to": masked(n.recipient),
+                "to": "web chat inbox" if n.channel == "web" else masked(n.recipient),  # its key is a credential
                 "status": n.status,
                 "reason": n.reason,
                 "attempts": n.attempts,
