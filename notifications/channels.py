@@ -10,7 +10,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from parcels.storage.models import Customer
+from sqlalchemy import Engine, select, update
+
+from parcels.storage.db import session_scope
+from parcels.storage.models import Customer, Shipment
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,3 +56,21 @@ def new_inbox_key() -> str:
 def inbox_conversation(inbox_key: str) -> str:
     """The Rasa sender id of a customer's web chat inbox: the chat page opened on ``?inbox=<key>`` uses it."""
     return f"inbox-{inbox_key}"
+
+
+def inbox_key_of_parcel(tracking_number: str, engine: Engine | None = None) -> str | None:
+    """The web chat inbox key of the parcel's customer, made now if they have none; None: no such parcel/customer.
+
+    For the shop's site, which links a signed-in shopper to their inbox. Two calls at once
+    agree on one key: it is only ever set where none is."""
+    with session_scope(engine) as session:
+        customer_id = session.scalar(select(Shipment.customer_id).where(Shipment.tracking_number == tracking_number))
+        if customer_id is None:
+            return None
+        session.execute(
+            update(Customer)
+            .where(Customer.id == customer_id, Customer.inbox_key.is_(None))
+            .values(inbox_key=new_inbox_key())
+        )
+    with session_scope(engine) as session:
+        return session.scalar(select(Customer.inbox_key).where(Customer.id == customer_id))

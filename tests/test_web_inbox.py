@@ -23,11 +23,12 @@ from web.settings import Settings
 
 ANA, BEN = "a" * 32, "b" * 32  # two customers' inbox keys
 SENT_AT = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+SHOP_KEY = "shop-site-key"
 
 
 def settings() -> Settings:
     vendor = Settings.from_environment().vendor_dir
-    return Settings(rasa_public_url="http://rasa", tracking_api_key=None, vendor_dir=vendor)
+    return Settings(rasa_public_url="http://rasa", tracking_api_key=SHOP_KEY, vendor_dir=vendor)
 
 
 def add(number: str, kind: str, channel: str = "web", status: str = "sent", minutes: int = 0, **extra: Any) -> int:
@@ -188,3 +189,24 @@ def test_access_log_lines_hide_inbox_keys() -> None:
     record = logging.LogRecord("aiohttp.access", logging.INFO, __file__, 1, line, None, None)
     HideInboxKeys().filter(record)
     assert key not in record.getMessage() and "/api/inbox/…" in record.getMessage()
+
+
+async def test_the_shops_site_gets_a_parcels_inbox_link(client) -> None:  # type: ignore[no-untyped-def]
+    def link(body: object, key: str | None = SHOP_KEY):  # type: ignore[no-untyped-def]
+        return client.post("/api/inbox-links", json=body, headers={"X-Api-Key": key} if key else {})
+
+    existing = await link({"tracking_number": "lp 0001 2345 6789 43"})
+    assert existing.status == 200
+    assert await existing.json() == {"tracking_number": "LP00012345678943", "inbox_key": BEN, "path": f"/?inbox={BEN}"}
+
+    register_shipments([shipment_record("LP00012345678944", order_ref="c1", customer_phone="+34600000003")])
+    made = await (await link({"tracking_number": "LP00012345678944"})).json()
+    again = await (await link({"tracking_number": "LP00012345678944"})).json()
+    assert len(made["inbox_key"]) == 32 and again["inbox_key"] == made["inbox_key"]  # made once, then kept
+    assert (await client.get(made["path"].replace("/?inbox=", "/api/inbox/"))).status == 200
+
+    assert (await link({"tracking_number": "LP00012345678944"}, key=None)).status == 401
+    assert (await link({"tracking_number": "LP00012345678944"}, key="wrong")).status == 401
+    assert (await link({"tracking_number": "LP00099999999999"})).status == 404
+    assert (await link({"tracking_number": "LP123"})).status == 400
+    assert (await link(["LP00012345678944"])).status == 400

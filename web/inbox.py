@@ -19,12 +19,15 @@ from jinja2 import TemplateError
 from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from notifications.channels import inbox_conversation
+from notifications.channels import inbox_conversation, inbox_key_of_parcel
 from notifications.detect import Status
 from parcels.storage.db import session_scope
 from parcels.storage.models import Customer, Notification, Shipment
+from parcels.tracking_numbers import validate
 from templates.manifest import typed
 from templates.renderer import render_message
+from web.auth import error_response, refusal
+from web.keys import SETTINGS
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -97,6 +100,30 @@ class HideInboxKeys(logging.Filter):
 
 def _json(body: dict[str, Any], status: int = 200) -> web.Response:
     return web.json_response(body, status=status, headers=NO_STORE)
+
+
+@routes.post("/api/inbox-links")
+async def post_inbox_link(request: web.Request) -> web.Response:
+    """For the shop's site: the inbox link of a parcel's customer (behind ``TRACKING_API_KEY``)."""
+    refused = refusal(request, request.app[SETTINGS].tracking_api_key, "TRACKING_API_KEY", "the inbox links API")
+    if refused is not None:
+        return refused
+    try:
+        body = await request.json()
+    except ValueError:
+        return error_response(400, 'send a JSON object {"tracking_number": "LP..."}')
+    given = body.get("tracking_number") if isinstance(body, dict) else None
+    if not isinstance(given, str) or not validate(given).valid:
+        return error_response(400, f"tracking_number {given!r} is not a valid tracking number")
+    number = validate(given).number
+    try:
+        key = await asyncio.to_thread(inbox_key_of_parcel, number)
+    except SQLAlchemyError:
+        log.exception("inbox links: the database is unavailable")
+        return error_response(503, "the database is unavailable; try again")
+    if key is None:
+        return error_response(404, f"no parcel {number} with a customer")
+    return _json({"tracking_number": number, "inbox_key": key, "path": f"/?inbox={key}"})
 
 
 @routes.get("/api/inbox/{key}")
