@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import Engine
 
 from parcels.staff import create_staff, verify_staff
-from templates.manifest import samples
+from templates.manifest import manifest, samples, typed
 from templates.renderer import render_message, set_source_provider, source_provider
 from templates.versions import current, history, published_source, shipped_source
 from web.app import create_app
@@ -391,7 +392,7 @@ async def test_operators_see_the_outbox_with_masked_numbers(client) -> None:  # 
                 channel="whatsapp",
                 recipient="+34612345678",
                 locale="es",
-                variables={},
+                variables={**manifest()["promise_broken"]["samples"][0], "number": "LP00012345678901"},
                 status="failed",
                 reason="21610: the recipient opted out (STOP)",
                 not_before=now,
@@ -406,6 +407,9 @@ async def test_operators_see_the_outbox_with_masked_numbers(client) -> None:  # 
     assert page.status == 200 and "LP00012345678901" in html and "opted out" in html
     assert "+34612345678" not in html and "+346••••••78" in html
     assert inbox not in html and "web chat inbox" in html  # an inbox key is a credential
+    assert "cannot be rendered" in html  # the web row has no variables: said so, the page still shows
+    variables = typed({**manifest()["promise_broken"]["samples"][0], "number": "LP00012345678901"})
+    assert str(escape(render_message("promise_broken", "whatsapp", "es", variables).splitlines()[0])) in html
     assert (await client.get("/console/notifications?status=lost")).status == 400
     await client.post("/console/logout", data={"csrf_token": csrf_of(html)})
     await sign_in(client, MARKETER)

@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from aiohttp import web
+from jinja2 import TemplateError
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -14,6 +15,8 @@ from notifications.detect import Status
 from parcels.staff import Role
 from parcels.storage.db import session_scope
 from parcels.storage.models import Notification, Shipment
+from templates.manifest import typed
+from templates.renderer import render_message
 from web.console.pages import render, staff_only
 
 log = logging.getLogger(__name__)
@@ -29,6 +32,23 @@ def masked(phone: str | None) -> str:
         return "—"
     digits = phone.lstrip("+")
     return f"+{digits[:3]}{'•' * max(0, len(digits) - 5)}{digits[-2:]}"
+
+
+def message_text(notification: Notification) -> str:
+    """What the shopper reads (or would have read): the message rendered for its channel."""
+    channel = {"web": "web", "sms": "sms"}.get(notification.channel, "whatsapp")
+    try:
+        return render_message(notification.kind, channel, notification.locale, typed(notification.variables))
+    except (TemplateError, ValueError, LookupError) as error:
+        return f"(cannot be rendered: {error})"
+
+
+def via(notification: Notification) -> str:
+    if notification.provider_sid and notification.provider_sid.startswith("SINK"):
+        return "local sink (no Twilio credentials)"
+    if notification.provider_sid:
+        return f"Twilio {notification.provider_sid}"
+    return ""
 
 
 def outbox(status: str | None) -> dict[str, Any]:
@@ -54,6 +74,8 @@ def outbox(status: str | None) -> dict[str, Any]:
                 "not_before": n.not_before,
                 "updated_at": n.updated_at,
                 "sid": n.provider_sid,
+                "via": via(n),
+                "text": message_text(n) if n.channel != "none" else None,
             }
             for n, number in session.execute(query)
         ]
