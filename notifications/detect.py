@@ -31,6 +31,7 @@ from parcels.storage.db import session_scope
 from parcels.storage.models import Claim, Consent, Customer, Notification, Shipment
 
 BATCH = 1000
+SLACK = timedelta(minutes=10)  # an incremental pass looks this much further back than the previous one
 
 
 class Kind(enum.StrEnum):
@@ -62,6 +63,7 @@ class Status(enum.StrEnum):
 class DetectSettings:
     at_risk_horizon: timedelta = timedelta(days=3)  # look at open promises due within this
     at_risk_every: timedelta = timedelta(minutes=15)  # how often the forecast is made again
+    sweep_every: timedelta = timedelta(hours=1)  # how often the whole lookback is read (late registrations...)
     lookback: timedelta = timedelta(days=60)  # promises that broke longer ago than this are left alone
     quiet_hours: QuietHours = field(default_factory=QuietHours)
 
@@ -91,25 +93,32 @@ def _not_notified(kind: Kind):  # type: ignore[no-untyped-def]
 
 
 def candidate_ids(
-    session: Session, now: datetime, settings: DetectSettings, at_risk: bool = True
+    session: Session,
+    now: datetime,
+    settings: DetectSettings,
+    at_risk: bool = True,
+    since: datetime | None = None,
 ) -> Iterator[tuple[int, Kind]]:
     """(shipment id, kind) pairs whose promise may call for a notification of that kind.
 
-    Broken and late promises are facts that appear once; at risk is a forecast that changes
-    with time, so its candidates (every open promise near its deadline) are read again only
-    when ``at_risk`` is asked for."""
-    # Each condition names the partial index it reads (ix_shipments_undelivered_deadline,
-    # ix_shipments_late_delivered): the terms in the index's WHERE appear here verbatim.
+    ``since`` None: a sweep over the whole lookback. Else only what changed since then:
+    deadlines passed, deliveries learnt of and claims granted (with some slack for
+    transactions that committed late). At risk is a forecast that changes with time: its
+    candidates (every open promise near its deadline) are read only when ``at_risk``."""
+    # Each condition reads a partial index (ix_shipments_undelivered_deadline,
+    # ix_shipments_late_delivered, ix_shipments_late_progress): their WHERE terms appear verbatim.
+    start = now - settings.lookback if since is None else since - SLACK
     undelivered = Shipment.delivered_at.is_(None)
     first_attempt_late = Shipment.first_attempt_at >= Shipment.deadline_at
+    learnt = Shipment.delivered_at > start if since is None else Shipment.progress_at > start
     queries_by_kind = {
         Kind.PROMISE_BROKEN: and_(
             undelivered,
             Shipment.deadline_at <= now,
-            Shipment.deadline_at > now - settings.lookback,
+            Shipment.deadline_at > start,
             or_(Shipment.first_attempt_at.is_(None), first_attempt_late),
         ),
-        Kind.DELIVERED_LATE: and_(first_attempt_late, Shipment.delivered_at > now - settings.lookback),
+        Kind.DELIVERED_LATE: and_(first_attempt_late, learnt, Shipment.delivered_at.is_not(None)),
     }
     if at_risk:
         queries_by_kind[Kind.PROMISE_AT_RISK] = and_(
@@ -118,24 +127,22 @@ def candidate_ids(
             Shipment.deadline_at <= now + settings.at_risk_horizon,
             Shipment.first_attempt_at.is_(None),
         )
+    # No ORDER BY: it would tempt SQLite into walking the whole table in id order.
     for kind, condition in queries_by_kind.items():
-        rows = session.execute(select(Shipment.id).where(condition, _not_notified(kind)).order_by(Shipment.id))
-        for (shipment_id,) in rows:
+        for shipment_id in sorted(session.scalars(select(Shipment.id).where(condition, _not_notified(kind)))):
             yield shipment_id, kind
-    granted = session.execute(
-        select(Claim.shipment_id)
-        .where(
+    granted = session.scalars(
+        select(Claim.shipment_id).where(
             Claim.status.in_(GRANTED),
-            Claim.updated_at > now - settings.lookback,
+            Claim.updated_at > start,
             Claim.grant == "on_application",
             ~exists().where(
                 Notification.shipment_id == Claim.shipment_id,
                 Notification.kind == str(Kind.COMPENSATION_GRANTED),
             ),
         )
-        .order_by(Claim.shipment_id)
     )
-    for (shipment_id,) in granted:
+    for shipment_id in sorted(granted):
         yield shipment_id, Kind.COMPENSATION_GRANTED
 
 
@@ -209,14 +216,16 @@ def detect(
     policy: Policy | None = None,
     dry_run: bool = False,
     at_risk: bool = True,
+    since: datetime | None = None,
 ) -> DetectReport:
     """One pass: decide each candidate's promise and enqueue what it calls for, batch by batch.
 
-    ``dry_run``: decide and report, write nothing. ``at_risk``: forecast open promises too."""
+    ``dry_run``: decide and report, write nothing. ``at_risk``: forecast open promises too.
+    ``since``: only what changed since then (the previous pass); None: sweep the lookback."""
     settings, policy = settings or DetectSettings(), policy or current_policy()
     report = DetectReport()
     with session_scope(engine) as session:
-        pairs = list(candidate_ids(session, now, settings, at_risk))
+        pairs = list(candidate_ids(session, now, settings, at_risk, since))
     for start in range(0, len(pairs), BATCH):
         batch = pairs[start : start + BATCH]
         with session_scope(engine) as session:
@@ -231,15 +240,23 @@ def detect(
 
 @dataclass
 class Detector:
-    """Passes one after another: facts every pass, the at-risk forecast every ``at_risk_every``."""
+    """Passes one after another: each reads what changed since the previous one; the whole
+    lookback is swept every ``sweep_every`` and the at-risk forecast made every ``at_risk_every``."""
 
     settings: DetectSettings = field(default_factory=DetectSettings)
     engine: Engine | None = None
+    passed_at: datetime | None = None
+    swept_at: datetime | None = None
     forecast_at: datetime | None = None
 
     def run(self, now: datetime) -> DetectReport:
+        sweep = self.swept_at is None or now - self.swept_at >= self.settings.sweep_every
         at_risk = self.forecast_at is None or now - self.forecast_at >= self.settings.at_risk_every
-        report = detect(now, self.engine, self.settings, at_risk=at_risk)
+        since = None if sweep else self.passed_at
+        report = detect(now, self.engine, self.settings, at_risk=at_risk, since=since)
+        self.passed_at = now
+        if sweep:
+            self.swept_at = now
         if at_risk:
             self.forecast_at = now
         return report

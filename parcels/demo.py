@@ -1423,5 +1423,5 @@ def showcase(now: datetime, engine: Engine | None = None) -> list[Showcase]:
             shipments.append(shipment)
             result.append(Showcase(number, outcome, description))
         session.flush()
-        queries.refresh_progress(session, [s.id for s in shipments])
+        queries.refresh_progress(session, [s.id for s in shipments], now)
     return result

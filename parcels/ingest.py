@@ -187,6 +187,6 @@ def _ingest(session: Session, records: Sequence[Any], received_at: datetime) -> 
         touched.add(shipment_id)
         report.accepted.append(event.event_id)
     session.flush()
-    queries.refresh_progress(session, touched)
+    queries.refresh_progress(session, touched, received_at)
     report.rejected.sort(key=lambda r: r.index)
     return report

@@ -106,7 +106,7 @@ def test_denormalised_columns_are_what_refresh_progress_computes(engine: Engine)
     with session_scope(engine) as session:
         written = {s.id: tuple(getattr(s, c) for c in columns) for s in session.scalars(select(Shipment))}
     with session_scope(engine) as session:
-        refresh_progress(session, list(written))
+        refresh_progress(session, list(written), NOW)
         session.flush()
         recomputed = {s.id: tuple(getattr(s, c) for c in columns) for s in session.scalars(select(Shipment))}
         session.rollback()

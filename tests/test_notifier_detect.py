@@ -211,3 +211,21 @@ def test_the_at_risk_forecast_is_made_again_only_every_so_often(parcels: None) -
     ingest_events([event_record("d-7", "LH_DEPART", (NOW - timedelta(days=6)).isoformat(), late_comer)], NOW)
     assert detector.run(NOW + timedelta(minutes=1)).total == 0  # facts only: nothing broke meanwhile
     assert detector.run(NOW + timedelta(minutes=16)).enqueued == {Kind.PROMISE_AT_RISK: 1}
+
+
+def test_passes_read_what_changed_and_a_sweep_catches_the_rest(parcels: None) -> None:
+    detector = Detector(DetectSettings(sweep_every=timedelta(hours=1)))
+    assert detector.run(NOW).total == 3  # the first pass sweeps
+    # Delivered ten minutes after the deadline; we learn of it forty minutes later.
+    delivered = event_record("late-1", "GTMS_SIGNED", "2026-12-07T00:10:00+01:00", BROKEN)
+    ingest_events([delivered], NOW + timedelta(minutes=20))
+    # Registered after its promise had already broken (an import of old orders).
+    register_shipments([shipment_record("LP00012345678908", order_ref="8", paid_at=PAID.isoformat())])
+    ingest_events([event_record("old-1", "EMA", "2026-11-28T10:00:00+01:00", "LP00012345678908")], NOW)
+
+    incremental = detector.run(NOW + timedelta(minutes=30))
+    assert incremental.enqueued == {Kind.DELIVERED_LATE: 1}
+    assert detector.run(NOW + timedelta(minutes=31)).total == 0
+    sweep = detector.run(NOW + timedelta(hours=1, minutes=1))
+    assert sweep.enqueued == {Kind.PROMISE_BROKEN: 1}
+    assert ("LP00012345678908", Status.PENDING) in by_kind()[Kind.PROMISE_BROKEN]

@@ -77,9 +77,8 @@ class Customer(Base):
 class Shipment(Base):
     __tablename__ = "shipments"
     __table_args__ = (
-        Index("ix_shipments_deadline_open", "deadline_at", "delivered_at"),
-        # The notifier's two questions, answered from small indexes at any table size:
-        # undelivered parcels by deadline (broken, at risk), late first attempts by delivery.
+        # The notifier's questions, answered from small indexes at any table size: undelivered
+        # parcels by deadline (broken, at risk), late first attempts by delivery and by when we learnt of them.
         Index(
             "ix_shipments_undelivered_deadline",
             "deadline_at",
@@ -89,6 +88,12 @@ class Shipment(Base):
         Index(
             "ix_shipments_late_delivered",
             "delivered_at",
+            sqlite_where=text("first_attempt_at >= deadline_at"),
+            postgresql_where=text("first_attempt_at >= deadline_at"),
+        ),
+        Index(
+            "ix_shipments_late_progress",
+            "progress_at",
             sqlite_where=text("first_attempt_at >= deadline_at"),
             postgresql_where=text("first_attempt_at >= deadline_at"),
         ),
@@ -110,7 +115,8 @@ class Shipment(Base):
     current_stage: Mapped[int | None] = mapped_column(SmallInteger)
     last_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when the columns above last changed
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=lambda: datetime.now(UTC))
 
     customer: Mapped[Customer | None] = relationship(lazy="raise")
@@ -229,11 +235,12 @@ class Notification(Base):
     __table_args__ = (
         UniqueConstraint("dedupe_key", name="uq_notifications_dedupe_key"),
         Index("ix_notifications_due", "status", "not_before"),
+        Index("ix_notifications_shipment_kind", "shipment_id", "kind"),  # detection's "not told yet", index-only
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(80))
-    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"), index=True)
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(32))
     channel: Mapped[str] = mapped_column(String(16))
     recipient: Mapped[str | None] = mapped_column(String(48))

@@ -71,8 +71,11 @@ def existing_event_ids(session: Session, event_ids: Iterable[str]) -> set[str]:
     return set(session.scalars(select(TrackingEvent.event_id).where(TrackingEvent.event_id.in_(ids))))
 
 
-def refresh_progress(session: Session, shipment_ids_: Collection[int]) -> None:
-    """Recompute the denormalised progress columns of these shipments from all their events."""
+def refresh_progress(session: Session, shipment_ids_: Collection[int], at: datetime) -> None:
+    """Recompute the denormalised progress columns of these shipments from all their events, as of ``at``.
+
+    ``progress_at`` records when: the notifier reads late deliveries by it, so that an event
+    that arrives days after it happened is still noticed on the next pass."""
     if not shipment_ids_:
         return
     history: dict[int, list[TrackingEvent]] = {sid: [] for sid in shipment_ids_}
@@ -84,6 +87,7 @@ def refresh_progress(session: Session, shipment_ids_: Collection[int]) -> None:
         shipment.last_event_at = events[-1].occurred_at if events else None
         shipment.first_attempt_at = _first(events, {EventKind.ATTEMPT_FAILED, EventKind.DELIVERED})
         shipment.delivered_at = _first(events, {EventKind.DELIVERED})
+        shipment.progress_at = at
 
 
 def _first(events: list[TrackingEvent], kinds: set[EventKind]) -> datetime | None:
