@@ -22,7 +22,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from notifications.conversation import RasaConversations
-from notifications.detect import Status
+from notifications.detect import Status, opted_out
 from notifications.senders import Ambiguous, Outgoing, Permanent, RetryLater, Sender
 from parcels.storage.db import session_scope
 from parcels.storage.models import Notification
@@ -159,8 +159,13 @@ def _claim_due(session: Session, now: datetime, limit: int, sender: Sender) -> l
         .execution_options(synchronize_session=False)
     )
     claimed = list(session.scalars(claim))
-    rows = session.scalars(select(Notification).where(Notification.id.in_(claimed)).order_by(Notification.id))
-    return [_prepare(row, sender) for row in rows]
+    rows = list(session.scalars(select(Notification).where(Notification.id.in_(claimed)).order_by(Notification.id)))
+    # Someone who opted out after the message was enqueued (while it waited for the morning) gets nothing.
+    silenced = opted_out(session, [row.recipient for row in rows if row.channel != "web" and row.recipient])
+    for row in rows:
+        if row.recipient in silenced:
+            row.status, row.reason = str(Status.SKIPPED), "the customer opted out before it was sent"
+    return [_prepare(row, sender) for row in rows if row.status == str(Status.SENDING)]
 
 
 def _finish(engine: Engine | None, notification_id: int, status: Status, now: datetime, **fields: object) -> None:

@@ -21,7 +21,7 @@ from notifications.senders import SinkSender, TwilioSender
 from parcels.ingest import ingest_events
 from parcels.shipments import register_shipments
 from parcels.storage.db import session_scope
-from parcels.storage.models import Notification
+from parcels.storage.models import Consent, Notification
 from tests.factories import event_record, shipment_record
 from tests.twilio_loopback import TwilioLoopback, running_twilio
 
@@ -260,3 +260,15 @@ async def test_sms_goes_as_text_and_the_web_inbox_needs_no_provider(
     with session_scope() as session:
         web = session.scalars(select(Notification).where(Notification.channel == "web")).one()
         assert web.status == Status.SENT and web.provider_sid is None and web.recipient.startswith("inbox-")
+
+
+async def test_opting_out_while_a_message_waits_for_the_morning_cancels_it(
+    broken: None, twilio: TwilioLoopback
+) -> None:
+    with session_scope() as session:
+        session.add(
+            Consent(phone=PHONES[1], channel="whatsapp", purpose="service", action="opt_out", text="BAJA", at=NIGHT)
+        )
+    report = await dispatch(twilio, MORNING)
+    assert report.sent == 2 and len(twilio.messages) == 2
+    assert statuses()[PHONES[1]] == Status.SKIPPED
