@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from notifications.conversation import RasaConversations
 from notifications.detect import Status, opted_out
+from notifications.provider_status import apply_early, prune
 from notifications.senders import Ambiguous, Outgoing, Permanent, RetryLater, Sender
 from parcels.storage.db import session_scope
 from parcels.storage.models import Notification
@@ -30,6 +31,7 @@ from templates.manifest import content_sid, content_variables, typed
 from templates.renderer import render_message
 
 MAX_ATTEMPTS = 8
+EARLY_STATUSES_KEPT = timedelta(days=1)
 LOOKUP_SKEW = timedelta(minutes=2)  # clocks differ a little: look a bit further back than the attempt
 
 
@@ -177,6 +179,7 @@ def _finish(engine: Engine | None, notification_id: int, status: Status, now: da
         row.updated_at = now
         for name, value in fields.items():
             setattr(row, name, value)
+        apply_early(session, row)
 
 
 @dataclass
@@ -209,6 +212,8 @@ async def dispatch_due(
     settings, rng = settings or DispatchSettings(), rng or random.Random()
     state = _Pass(sender, now, engine, settings, rng, DispatchReport())
     await recover_interrupted(sender, now(), engine, settings, state.report)
+    with session_scope(engine) as session:
+        prune(session, datetime.now(UTC) - EARLY_STATUSES_KEPT)
     gate = asyncio.Semaphore(settings.concurrency)
     rate = settings.rate_per_second
     # Under a cap, claim only what goes out within a few seconds: claimed rows wait as "sending".
@@ -327,6 +332,7 @@ async def recover_interrupted(
             row.updated_at = moment
             if sid is not None:
                 row.status, row.provider_sid, row.reason = str(Status.SENT), sid, None
+                apply_early(session, row)
             elif row.attempts >= MAX_ATTEMPTS:
                 row.status, row.reason = str(Status.FAILED), f"gave up after {row.attempts} attempts"
             else:

@@ -8,10 +8,15 @@ import pytest
 from sqlalchemy import Engine, select
 from twilio.request_validator import RequestValidator
 
+from notifications.detect import DetectSettings, detect
+from notifications.dispatch import dispatch_due
+from notifications.quiet_hours import QuietHours
+from notifications.senders import Outgoing, SinkSender
+from parcels.ingest import ingest_events
 from parcels.shipments import register_shipments
 from parcels.storage.db import session_scope
-from parcels.storage.models import Notification, Shipment
-from tests.factories import shipment_record
+from parcels.storage.models import EarlyStatus, Notification, Shipment
+from tests.factories import event_record, shipment_record
 from web.app import create_app
 from web.settings import Settings
 
@@ -92,3 +97,29 @@ async def test_forged_unsigned_and_wrong_url_callbacks_are_refused(client) -> No
     local_url = signed(params, url="http://127.0.0.1:8080/twilio/status")
     assert (await client.post("/twilio/status", data=params, headers=local_url)).status == 403
     assert status() == ("sent", None)
+
+
+async def test_a_callback_that_beats_our_commit_is_applied_when_the_sid_is_recorded(client) -> None:  # type: ignore[no-untyped-def]
+    register_shipments(
+        [
+            shipment_record(
+                "LP00012345678902", order_ref="2", paid_at="2026-11-02T11:00:00+01:00", customer_phone="+34600000077"
+            )
+        ]
+    )
+    ingest_events([event_record("e-1", "EMA", "2026-11-03T10:00:00+01:00", "LP00012345678902")], datetime.now(UTC))
+    assert detect(datetime.now(UTC), settings=DetectSettings(quiet_hours=QuietHours.parse("03:00-03:01"))).total == 1
+    early_sid = "SM" + "e" * 32
+
+    class CallbackFirst(SinkSender):
+        async def send(self, message: Outgoing, status_callback: str | None) -> str:
+            params = {"MessageSid": early_sid, "MessageStatus": "delivered"}
+            response = await client.post("/twilio/status", data=params, headers=signed(params))
+            assert response.status == 204  # Twilio's callback arrives before create() has returned
+            return early_sid
+
+    assert (await dispatch_due(CallbackFirst(), lambda: datetime.now(UTC))).sent == 1
+    with session_scope() as session:
+        row = session.scalars(select(Notification).where(Notification.provider_sid == early_sid)).one()
+        assert row.status == "delivered"
+        assert session.scalars(select(EarlyStatus)).all() == []  # applied, then dropped

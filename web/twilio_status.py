@@ -1,57 +1,33 @@
 """``POST /twilio/status``: Twilio's message status callbacks, signature-checked, stored monotonically.
 
 Callbacks arrive out of order (``read`` before ``delivered``): a status never moves a
-notification backwards, so a late ``delivered`` does not overwrite ``read``.
+notification backwards, so a late ``delivered`` does not overwrite ``read``. One that
+arrives before the notifier has recorded the message's id is kept until it does
+(``notifications.provider_status``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 
 from aiohttp import web
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from twilio.request_validator import RequestValidator
 
-from notifications.detect import Status
+from notifications.provider_status import record
 from parcels.storage.db import session_scope
-from parcels.storage.models import Notification
 from web.keys import SETTINGS
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
-# Twilio's statuses, as ours, ranked: a callback is applied only when it moves the notification forward.
-_OURS = {
-    "accepted": Status.SENT,
-    "queued": Status.SENT,
-    "sending": Status.SENT,
-    "sent": Status.SENT,
-    "delivered": Status.DELIVERED,
-    "undelivered": Status.FAILED,
-    "failed": Status.FAILED,
-    "read": Status.READ,
-}
-_RANK = {Status.SENDING: 1, Status.SENT: 2, Status.DELIVERED: 3, Status.FAILED: 3, Status.READ: 4}
-
 
 def apply(sid: str, provider_status: str, error_code: str | None) -> str:
-    """Record one callback; says what happened (for the log and the response)."""
-    ours = _OURS.get(provider_status)
-    if ours is None:
-        return f"status {provider_status!r} ignored"
+    """Record one callback; says what happened (for the log)."""
     with session_scope() as session:
-        row = session.scalars(select(Notification).where(Notification.provider_sid == sid)).first()
-        if row is None:
-            return f"no notification with sid {sid}"
-        current = Status(row.status)
-        if _RANK.get(ours, 0) <= _RANK.get(current, 0):
-            return f"{provider_status} after {current}: kept {current}"
-        row.status = str(ours)
-        if ours is Status.FAILED:
-            row.reason = f"Twilio error {error_code}" if error_code else "Twilio reported a failure"
-        return f"{current} -> {ours}"
+        return record(session, sid, provider_status, error_code, datetime.now(UTC))
 
 
 @routes.post("/twilio/status")

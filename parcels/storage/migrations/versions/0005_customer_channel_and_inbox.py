@@ -1,4 +1,4 @@
-"""customers' preferred channel and web chat inbox key; the notifier's indexes
+"""customers' preferred channel and web chat inbox key; the notifier's indexes; early statuses
 
 Revision ID: 0005
 Revises: 0004
@@ -16,6 +16,15 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('early_statuses',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('provider_sid', sa.String(length=64), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('error_code', sa.String(length=16), nullable=True),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_early_statuses'))
+    )
+    op.create_index(op.f('ix_early_statuses_provider_sid'), 'early_statuses', ['provider_sid'], unique=False)
     with op.batch_alter_table('customers', schema=None) as batch_op:
         batch_op.add_column(sa.Column('preferred_channel', sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column('inbox_key', sa.String(length=32), nullable=True))
@@ -40,6 +49,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_early_statuses_provider_sid'), table_name='early_statuses')
+    op.drop_table('early_statuses')
     op.create_index('ix_notifications_shipment_id', 'notifications', ['shipment_id'])
     op.drop_index('ix_notifications_shipment_kind', table_name='notifications')
     op.create_index('ix_shipments_deadline_open', 'shipments', ['deadline_at', 'delivered_at'])
