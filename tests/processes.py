@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+from twilio.request_validator import RequestValidator
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "assistant.tar.gz"
@@ -32,6 +33,24 @@ class Stack:
     token: str
     api_key: str
     endpoints_file: Path
+    twilio_auth_token: str  # the stack's Twilio settings: signed webhooks and status callbacks work
+    whatsapp_url: str  # the public URL Twilio signs incoming messages for
+
+    @property
+    def status_callback_url(self) -> str:
+        return f"{self.web_url}/twilio/status"
+
+    def whatsapp(self, sender: str, text: str) -> requests.Response:
+        """An incoming WhatsApp message, signed as Twilio signs it, to the stack's Rasa."""
+        sid = "SM" + secrets.token_hex(16)
+        params = {"From": sender, "To": "whatsapp:+14155238886", "Body": text, "MessageSid": sid, "NumMedia": "0"}
+        signature = RequestValidator(self.twilio_auth_token).compute_signature(self.whatsapp_url, params)
+        return requests.post(
+            f"{self.rasa_url}/webhooks/whatsapp/webhook",
+            data=params,
+            headers={"X-Twilio-Signature": signature},
+            timeout=60,
+        )
 
     def chat(self, sender: str, text: str, metadata: dict | None = None) -> list[str]:
         """One turn over Rasa's REST channel: the texts the assistant answered."""
@@ -72,7 +91,8 @@ def running_stack(logs: Path) -> Iterator[Stack]:
         raise RuntimeError("no trained model: run scripts/train.sh (make train) first")
     logs.mkdir(parents=True, exist_ok=True)
     rasa_port, actions_port, web_port = free_port(), free_port(), free_port()
-    token, api_key = secrets.token_hex(8), secrets.token_hex(8)
+    token, api_key, twilio_token = secrets.token_hex(8), secrets.token_hex(8), secrets.token_hex(16)
+    whatsapp_url = "https://bot.example.test/webhooks/whatsapp/webhook"
     endpoints = logs / "endpoints.yml"
     endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
     env = {
@@ -83,6 +103,11 @@ def running_stack(logs: Path) -> Iterator[Stack]:
         "TRACKING_API_KEY": api_key,
         "BACK_OFFICE_API_KEY": api_key,
         "CONSOLE_SECRET_KEY": token,
+        "TWILIO_AUTH_TOKEN": twilio_token,
+        "TWILIO_WEBHOOK_URL": whatsapp_url,
+        "TWILIO_STATUS_CALLBACK_URL": f"http://127.0.0.1:{web_port}/twilio/status",
+        "OPT_OUT_HOOK_URL": f"http://127.0.0.1:{web_port}/api/consent",
+        "OPT_OUT_HOOK_SECRET": token,
     }
     commands = {
         "actions": [
@@ -134,6 +159,8 @@ def running_stack(logs: Path) -> Iterator[Stack]:
             token=token,
             api_key=api_key,
             endpoints_file=endpoints,
+            twilio_auth_token=twilio_token,
+            whatsapp_url=whatsapp_url,
         )
     finally:
         for process in processes.values():

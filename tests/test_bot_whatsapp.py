@@ -212,7 +212,7 @@ def test_a_retried_delivery_is_not_processed_twice(bot: Bot) -> None:
 def test_baja_opts_out_in_spanish_without_the_assistant(bot: Bot) -> None:
     params = message("¡Baja!")
     [answer] = replies(bot.post(params))
-    assert "no te enviaremos más mensajes" in answer
+    assert "no te enviaremos más avisos" in answer and "ningún canal" in answer
     assert bot.user_texts(params["From"]) == []
     headers, record = next((h, r) for h, r in bot.hook.received if r["message_sid"] == params["MessageSid"])
     assert headers["X-Hook-Secret"] == HOOK_SECRET
@@ -224,7 +224,7 @@ def test_baja_opts_out_in_spanish_without_the_assistant(bot: Bot) -> None:
 def test_stop_by_sms_opts_out_in_english(bot: Bot) -> None:
     params = message("STOP", sender="+34612000888")
     [answer] = replies(bot.post(params))
-    assert "we won't send you any more messages" in answer
+    assert "we won't send you any more parcel updates" in answer
     assert bot.user_texts(params["From"]) == []
     [record] = [r for _, r in bot.hook.received if r["message_sid"] == params["MessageSid"]]
     assert (record["phone"], record["channel"], record["action"]) == ("+34612000888", "sms", "opt_out")
