@@ -107,7 +107,7 @@ def bench_detection(shipments: int) -> tuple[float, float]:
     started = time.perf_counter()
     sweep = Detector(passed_at=at, forecast_at=at).run(at + timedelta(minutes=2))
     sweep_s = time.perf_counter() - started
-    kinds = {str(kind): n for kind, n in (first.enqueued or {}).items()}
+    kinds = {str(kind): n for kind, n in first.enqueued.items()}
     print(f"first pass:  {first_s:8.2f} s  examined {first.examined:,}, enqueued {first.total:,} {kinds}")
     print(f"             {first.settled:,} examined once and settled with nothing to tell (excluded promises...)")
     print(f"second pass: {second_s:8.3f} s  examined {second.examined:,}, enqueued {second.total:,}")

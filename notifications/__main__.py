@@ -67,7 +67,7 @@ async def once(sender: Sender, detector: Detector, dispatch_settings: DispatchSe
     sent = await dispatch_due(sender, lambda: datetime.now(UTC), settings=dispatch_settings)
     log.info(
         "detected %s, sent %s, retrying %s, failed %s, recovered %s",
-        {str(kind): count for kind, count in (found.enqueued or {}).items()},
+        {str(kind): count for kind, count in found.enqueued.items()},
         sent.sent,
         sent.retried,
         sent.failed,
@@ -78,7 +78,8 @@ async def once(sender: Sender, detector: Detector, dispatch_settings: DispatchSe
 def dry_run(detect_settings: DetectSettings) -> None:
     now = datetime.now(UTC)
     report = detect(now, settings=detect_settings, dry_run=True)
-    print(f"would enqueue {report.total} notification(s) now ({report.enqueued or {}}):")
+    kinds = ", ".join(f"{kind} {count}" for kind, count in report.enqueued.items()) or "nothing new"
+    print(f"would enqueue {report.total} notification(s) now ({kinds}):")
     for row in report.planned:
         when = row["not_before"].astimezone(ZoneInfo("Europe/Madrid")).strftime("%Y-%m-%d %H:%M")
         print(

@@ -72,16 +72,15 @@ class DetectSettings:
 class DetectReport:
     examined: int = 0
     settled: int = 0  # candidates that call for no message (excluded promises...), recorded as such
-    enqueued: dict[str, int] | None = None
+    enqueued: dict[Kind, int] = field(default_factory=dict)
     planned: list[dict[str, Any]] = field(default_factory=list)  # what was (or, in a dry run, would be) written
 
     def count(self, kind: Kind) -> None:
-        self.enqueued = self.enqueued or {}
         self.enqueued[kind] = self.enqueued.get(kind, 0) + 1
 
     @property
     def total(self) -> int:
-        return sum((self.enqueued or {}).values())
+        return sum(self.enqueued.values())
 
 
 def dedupe_key(shipment_id: int, kind: Kind) -> str:
