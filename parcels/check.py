@@ -14,8 +14,8 @@ from parcels.policy import Policy, current_policy
 from parcels.promise import PromiseDecision, decide
 from parcels.storage import queries
 from parcels.storage.db import session_scope
-from parcels.track import Finding, answer_message, track_candidates
-from parcels.tracking_numbers import Candidate, Problem
+from parcels.track import Finding, answer_message, finding_of, track_candidates
+from parcels.tracking_numbers import Candidate
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,16 +39,12 @@ def check_candidates(
         claim_views = {number: ClaimView.of(claims[key]) for number, key in keys.items() if key in claims}
     answers = []
     for candidate in candidates:
-        if candidate.problem is Problem.CHECK_DIGIT:
-            answers.append(PromiseAnswer(candidate.number, Finding.CHECK_DIGIT))
-        elif candidate.problem is Problem.LENGTH:
-            answers.append(PromiseAnswer(candidate.number, Finding.LENGTH))
-        elif candidate.number in found:
-            facts, events = found[candidate.number]
-            decision = decide(facts, events, policy, now)
-            answers.append(PromiseAnswer(candidate.number, Finding.FOUND, decision, claim_views.get(candidate.number)))
+        finding = finding_of(candidate, found)
+        if finding is Finding.FOUND:
+            decision = decide(*found[candidate.number], policy, now)
+            answers.append(PromiseAnswer(candidate.number, finding, decision, claim_views.get(candidate.number)))
         else:
-            answers.append(PromiseAnswer(candidate.number, Finding.UNKNOWN))
+            answers.append(PromiseAnswer(candidate.number, finding))
     return answers
 
 

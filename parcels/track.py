@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -29,22 +29,24 @@ class TrackAnswer:
     status: ParcelStatus | None = None
 
 
+def finding_of(candidate: Candidate, known: Container[str]) -> Finding:
+    """What became of a number the shopper wrote: a wrong check digit or length, one of ours, or unknown."""
+    if candidate.problem is Problem.CHECK_DIGIT:
+        return Finding.CHECK_DIGIT
+    if candidate.problem is Problem.LENGTH:
+        return Finding.LENGTH
+    return Finding.FOUND if candidate.number in known else Finding.UNKNOWN
+
+
 def track_candidates(candidates: Iterable[Candidate], now: datetime, engine: Engine | None = None) -> list[TrackAnswer]:
     candidates = list(candidates)
-    valid = [c.number for c in candidates if c.valid]
     with session_scope(engine) as session:
-        found = shipments_with_events(session, valid)
+        found = shipments_with_events(session, [c.number for c in candidates if c.valid])
     answers = []
     for candidate in candidates:
-        if candidate.problem is Problem.CHECK_DIGIT:
-            answers.append(TrackAnswer(candidate.number, Finding.CHECK_DIGIT))
-        elif candidate.problem is Problem.LENGTH:
-            answers.append(TrackAnswer(candidate.number, Finding.LENGTH))
-        elif candidate.number in found:
-            facts, events = found[candidate.number]
-            answers.append(TrackAnswer(candidate.number, Finding.FOUND, summarize(facts, events, now)))
-        else:
-            answers.append(TrackAnswer(candidate.number, Finding.UNKNOWN))
+        finding = finding_of(candidate, found)
+        status = summarize(*found[candidate.number], now) if finding is Finding.FOUND else None
+        answers.append(TrackAnswer(candidate.number, finding, status))
     return answers
 
 
