@@ -265,3 +265,58 @@ class EarlyStatus(Base):
     status: Mapped[str] = mapped_column(String(16))
     error_code: Mapped[str | None] = mapped_column(String(16))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Handoff(Base):
+    """A conversation handed to customer-service agents: waiting, taken by one agent, then handed back."""
+
+    __tablename__ = "handoffs"
+    __table_args__ = (
+        Index("ix_handoffs_status_requested", "status", "requested_at"),
+        # At most one open handoff per conversation.
+        Index(
+            "uq_handoffs_open_conversation",
+            "conversation",
+            unique=True,
+            sqlite_where=text("status != 'resolved'"),
+            postgresql_where=text("status != 'resolved'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    conversation: Mapped[str] = mapped_column(String(128))  # Rasa's sender id
+    channel: Mapped[str] = mapped_column(String(32))  # the channel the shopper wrote on (socketio, whatsapp...)
+    language: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(String(16))  # asked | not_understood | dispute
+    status: Mapped[str] = mapped_column(String(16))  # waiting | assigned | resolved
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    tracking_numbers: Mapped[list] = mapped_column(JSON)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class HandoffNote(Base):
+    """An agent's internal note on a handoff: never shown to the shopper."""
+
+    __tablename__ = "handoff_notes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    handoff_id: Mapped[int] = mapped_column(ForeignKey("handoffs.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    text: Mapped[str] = mapped_column(String(2000))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AgentAction(Base):
+    """What an agent did, who and when (took, wrote, noted, handed back...): kept, never edited."""
+
+    __tablename__ = "agent_actions"
+    __table_args__ = (Index("ix_agent_actions_handoff_at", "handoff_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    handoff_id: Mapped[int | None] = mapped_column(ForeignKey("handoffs.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str | None] = mapped_column(String(500))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

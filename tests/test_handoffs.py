@@ -1,0 +1,99 @@
+"""Handoffs on the real database: one open per conversation, one agent per conversation, every action logged."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine
+
+from parcels.handoffs import (
+    AlreadyTaken,
+    HandoffStatus,
+    NotYours,
+    Reason,
+    actions,
+    add_note,
+    claim,
+    get_handoff,
+    notes,
+    open_handoff,
+    queue,
+    request_handoff,
+    resolve,
+)
+from parcels.staff import Role, create_staff
+
+NOW = datetime(2026, 12, 2, 10, tzinfo=UTC)
+
+
+@pytest.fixture
+def agents(db: Engine):  # type: ignore[no-untyped-def]
+    return (
+        create_staff("ana@example.com", "Ana", Role.AGENT, "a-long-password-1"),
+        create_staff("bea@example.com", "Bea", Role.AGENT, "a-long-password-2"),
+    )
+
+
+def test_a_conversation_has_at_most_one_open_handoff(agents) -> None:  # type: ignore[no-untyped-def]
+    first, made = request_handoff("web-1", "socketio", "es", Reason.ASKED, ["LP00012345678901"], NOW)
+    again, made_again = request_handoff("web-1", "socketio", "es", Reason.NOT_UNDERSTOOD, [], NOW)
+    assert made and not made_again and again.id == first.id and again.reason is Reason.ASKED
+    assert open_handoff("web-1") == first and open_handoff("web-2") is None
+
+
+def test_the_queue_puts_the_longest_waiting_first(agents) -> None:  # type: ignore[no-untyped-def]
+    ana, _ = agents
+    request_handoff("c-late", "socketio", "es", Reason.ASKED, [], NOW + timedelta(minutes=5))
+    request_handoff("c-early", "whatsapp", "en", Reason.DISPUTE, [], NOW)
+    taken, _ = request_handoff("c-taken", "socketio", "es", Reason.ASKED, [], NOW - timedelta(minutes=5))
+    claim(taken.id, ana, NOW)
+    assert [h.conversation for h in queue()] == ["c-early", "c-late", "c-taken"]
+    assert queue()[2].agent_name == "Ana"
+
+
+def test_two_agents_racing_for_a_conversation_cannot_both_take_it(agents) -> None:  # type: ignore[no-untyped-def]
+    handoff, _ = request_handoff("race", "socketio", "es", Reason.ASKED, [], NOW)
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def take(agent) -> None:  # type: ignore[no-untyped-def]
+        barrier.wait()
+        try:
+            outcomes.append(claim(handoff.id, agent, NOW).agent_name or "")
+        except AlreadyTaken as error:
+            outcomes.append(f"refused: {error}")
+
+    threads = [threading.Thread(target=take, args=(agent,)) for agent in agents]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    winners = [o for o in outcomes if not o.startswith("refused")]
+    assert len(winners) == 1 and len(outcomes) == 2
+    assert get_handoff(handoff.id).agent_name == winners[0]
+    assert "already by" in next(o for o in outcomes if o.startswith("refused"))
+
+
+def test_only_the_agent_holding_it_hands_it_back_and_everything_is_logged(agents) -> None:  # type: ignore[no-untyped-def]
+    ana, bea = agents
+    handoff, _ = request_handoff("c-1", "whatsapp", "es", Reason.DISPUTE, ["LP00012345678901"], NOW)
+    with pytest.raises(NotYours):
+        resolve(handoff.id, ana, NOW)  # not taken yet
+    claim(handoff.id, ana, NOW + timedelta(minutes=1))
+    with pytest.raises(NotYours):
+        resolve(handoff.id, bea, NOW + timedelta(minutes=2))
+    add_note(handoff.id, ana, "  Pide revisar el importe  ", NOW + timedelta(minutes=3))
+    with pytest.raises(ValueError):
+        add_note(handoff.id, ana, "   ", NOW)
+    done = resolve(handoff.id, ana, NOW + timedelta(minutes=4))
+    assert done.status is HandoffStatus.RESOLVED and open_handoff("c-1") is None
+    assert [(n.author, n.text) for n in notes(handoff.id)] == [("Ana", "Pide revisar el importe")]
+    assert [(who, what) for who, what, _, _ in actions(handoff.id)] == [
+        ("Ana", "take"),
+        ("Ana", "note"),
+        ("Ana", "hand_back"),
+    ]
+    again, made = request_handoff("c-1", "whatsapp", "es", Reason.ASKED, [], NOW + timedelta(hours=1))
+    assert made and again.id != handoff.id  # a new request after the hand-back is a new handoff
