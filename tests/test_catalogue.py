@@ -39,6 +39,7 @@ RENDERED = [
     for locale in spec["locales"]
 ]
 EVERY_LOCALE = [(message, locale) for message, spec in manifest().items() for locale in spec["locales"]]
+SMS = [(message, locale) for message, locale in EVERY_LOCALE if "sms" in manifest()[message]["channels"]]
 TEMPLATED = [(message, locale) for message in NOTIFIER for locale in manifest()[message]["locales"]]
 
 
@@ -93,12 +94,13 @@ def test_the_words_exist_in_every_locale() -> None:
 def test_every_sample_renders(message: str, channel: str, locale: str) -> None:
     for sample in samples(message):
         text = render_message(message, channel, locale, sample)
-        assert sample["number"] in text
+        if sample.get("number"):  # a message about a parcel names it
+            assert sample["number"] in text
         assert "None" not in text and "{{" not in text and "{%" not in text
         assert "  " not in text and "\n\n" not in text, repr(text)
 
 
-@pytest.mark.parametrize(("message", "locale"), EVERY_LOCALE)
+@pytest.mark.parametrize(("message", "locale"), SMS)
 def test_sms_texts_fit_their_segments(message: str, locale: str) -> None:
     limit = manifest()[message]["sms_max_segments"]
     for sample in samples(message):
@@ -107,7 +109,7 @@ def test_sms_texts_fit_their_segments(message: str, locale: str) -> None:
         assert segments <= limit, f"{encoding}, {segments} segments > {limit}: {text!r}"
 
 
-@pytest.mark.parametrize(("message", "locale"), EVERY_LOCALE)
+@pytest.mark.parametrize(("message", "locale"), SMS)
 def test_sms_texts_are_plain(message: str, locale: str) -> None:
     """No emoji, and no no-break spaces from the date and money formats (they force UCS-2)."""
     for sample in samples(message):

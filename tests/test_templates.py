@@ -18,7 +18,8 @@ def test_every_template_renders_every_sample(message: str, channel: str, locale:
     assert Path(TEMPLATES_DIR / message_path(message, channel, locale)).is_file()
     for sample in samples(message):
         text = render_message(message, channel, locale, sample)
-        assert sample["number"] in text
+        if sample.get("number"):  # a message about a parcel names it
+            assert sample["number"] in text
         assert "None" not in text and "{{" not in text
 
 
