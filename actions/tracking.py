@@ -13,7 +13,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.compensation import explain_promises
+from actions.handoff import fallbacks_in_a_row, hand_over
 from actions.replies import channel_of, language_of
+from parcels.handoffs import Reason
 from parcels.track import Finding, answer_message, track_candidates
 from parcels.tracking_numbers import Candidate, find_tracking_numbers
 from templates.renderer import render_message
@@ -68,5 +70,7 @@ class ActionFallback(Action):
             return await explain_promises(dispatcher, tracker, candidates)
         if candidates:
             return await answer_parcels(dispatcher, tracker, candidates)
+        if fallbacks_in_a_row(tracker) >= 2:  # not understood twice: a person takes over
+            return await hand_over(dispatcher, tracker, Reason.NOT_UNDERSTOOD)
         dispatcher.utter_message(response="utter_default")
         return []
