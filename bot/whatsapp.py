@@ -18,10 +18,15 @@ For each delivery, in this order:
 5. Anything else goes to the assistant; its replies come back in the HTTP response as TwiML
    ``<Message>``s, each cut to the channel's limit.
 
+Messages sent outside a webhook's answer (an agent's, through Rasa's ``tracker/events`` API with
+``output_channel=latest``) go through Twilio's Messages API (``TwilioRestOutput``).
+
 Settings come from the channel's entry in credentials.yml, else from the environment, so the
 entry can stay empty in the repository: ``auth_token`` / ``TWILIO_AUTH_TOKEN``, ``public_url`` /
 ``TWILIO_WEBHOOK_URL``, ``opt_out_hook_url`` / ``OPT_OUT_HOOK_URL``, ``opt_out_hook_secret`` /
-``OPT_OUT_HOOK_SECRET`` (sent as ``X-Hook-Secret``), ``opt_out_file`` / ``OPT_OUT_FILE``.
+``OPT_OUT_HOOK_SECRET`` (sent as ``X-Hook-Secret``), ``opt_out_file`` / ``OPT_OUT_FILE``; for
+the Messages API ``account_sid`` / ``TWILIO_ACCOUNT_SID``, ``whatsapp_from`` / ``TWILIO_WHATSAPP_FROM``,
+``sms_from`` / ``TWILIO_SMS_FROM`` and ``api_url`` / ``TWILIO_API_URL``.
 """
 
 import asyncio
@@ -135,6 +140,36 @@ class TwiMLOutput(OutputChannel):
         return twiml_of(self.messages, limit)
 
 
+class TwilioRestOutput(OutputChannel):
+    """Messages nobody is waiting for in a webhook's answer (an agent's, written in the console), sent
+    through Twilio's Messages API: inside WhatsApp's 24-hour window free text is allowed."""
+
+    def __init__(
+        self, account_sid: Text, auth_token: Text, whatsapp_from: Text, sms_from: Text, api_url: Text, max_body: int
+    ) -> None:
+        self.account_sid, self.auth_token = account_sid, auth_token
+        self.whatsapp_from, self.sms_from = whatsapp_from, sms_from
+        self.url = f"{api_url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
+        self.max_body = max_body
+
+    @classmethod
+    def name(cls) -> Text:
+        return "whatsapp"
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        sender = self.whatsapp_from if recipient_id.startswith(WHATSAPP_PREFIX) else self.sms_from
+        if not sender:
+            raise RuntimeError(f"no sender number configured for {_masked(recipient_id)}")
+        auth = aiohttp.BasicAuth(self.account_sid, self.auth_token)
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as session:
+            for part in split_body(text, self.max_body):
+                form = {"To": recipient_id, "From": sender, "Body": part}
+                async with session.post(self.url, data=form, auth=auth) as answer:
+                    if answer.status >= 300:
+                        refusal = f"{answer.status} {await answer.text()}"
+                        raise RuntimeError(f"Twilio refused a message to {_masked(recipient_id)}: {refusal}")
+
+
 def twiml_of(messages: Iterable[Dict[Text, Text]], limit: int = MAX_BODY) -> Text:
     reply = MessagingResponse()
     for message in messages:
@@ -179,6 +214,10 @@ class TwilioWhatsAppInput(InputChannel):
             opt_out_file=setting("opt_out_file", "OPT_OUT_FILE") or None,
             dedupe_seconds=float(setting("dedupe_seconds", "TWILIO_DEDUPE_SECONDS", "600")),
             max_body=int(setting("max_body", "TWILIO_MAX_BODY", str(MAX_BODY))),
+            account_sid=setting("account_sid", "TWILIO_ACCOUNT_SID"),
+            whatsapp_from=setting("whatsapp_from", "TWILIO_WHATSAPP_FROM"),
+            sms_from=setting("sms_from", "TWILIO_SMS_FROM"),
+            api_url=setting("api_url", "TWILIO_API_URL", "https://api.twilio.com"),
         )
 
     def __init__(
@@ -190,8 +229,14 @@ class TwilioWhatsAppInput(InputChannel):
         opt_out_file: Optional[Text] = None,
         dedupe_seconds: float = 600.0,
         max_body: int = MAX_BODY,
+        account_sid: Text = "",
+        whatsapp_from: Text = "",
+        sms_from: Text = "",
+        api_url: Text = "https://api.twilio.com",
     ) -> None:
         self.auth_token = auth_token
+        self.account_sid, self.api_url = account_sid, api_url
+        self.whatsapp_from, self.sms_from = whatsapp_from, sms_from
         self.public_url = public_url
         self.opt_out_hook_url = opt_out_hook_url
         self.opt_out_hook_secret = opt_out_hook_secret
@@ -346,8 +391,16 @@ class TwilioWhatsAppInput(InputChannel):
         return whatsapp
 
     def get_output_channel(self) -> Optional[OutputChannel]:
-        # Replies go back in the webhook's answer; proactive messages are the notifier's job (app side).
-        return None
+        """For messages sent outside a webhook's answer (an agent's): Twilio's Messages API, when configured."""
+        if not (self.account_sid and self.auth_token and (self.whatsapp_from or self.sms_from)):
+            logger.warning(
+                "whatsapp channel: a message outside a webhook's answer needs TWILIO_ACCOUNT_SID and "
+                "TWILIO_WHATSAPP_FROM / TWILIO_SMS_FROM; it was not sent"
+            )
+            return None
+        return TwilioRestOutput(
+            self.account_sid, self.auth_token, self.whatsapp_from, self.sms_from, self.api_url, self.max_body
+        )
 
 
 def confirmation(request: Request, response: Text, language: Text) -> Text:
