@@ -15,6 +15,8 @@ from pathlib import Path
 import requests
 from twilio.request_validator import RequestValidator
 
+from tests.twilio_loopback import TwilioLoopback, running_twilio
+
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "assistant.tar.gz"
 
@@ -35,6 +37,7 @@ class Stack:
     endpoints_file: Path
     twilio_auth_token: str  # the stack's Twilio settings: signed webhooks and status callbacks work
     whatsapp_url: str  # the public URL Twilio signs incoming messages for
+    twilio: TwilioLoopback  # where the stack's messages outside a webhook's answer go
 
     @property
     def status_callback_url(self) -> str:
@@ -86,12 +89,18 @@ def _wait(url: str, process: subprocess.Popen, log: Path, timeout: float) -> Non
 
 @contextmanager
 def running_stack(logs: Path) -> Iterator[Stack]:
-    """rasa + actions + web on free ports, sharing the tests' DATABASE_URL; stopped on exit."""
+    """rasa + actions + web on free ports, sharing the tests' DATABASE_URL, and the loopback Twilio they
+    send to; stopped on exit."""
+    with running_twilio(auth_token=secrets.token_hex(16)) as twilio:
+        yield from _running_stack(logs, twilio)
+
+
+def _running_stack(logs: Path, twilio: TwilioLoopback) -> Iterator[Stack]:
     if not MODEL.exists():
         raise RuntimeError("no trained model: run scripts/train.sh (make train) first")
     logs.mkdir(parents=True, exist_ok=True)
     rasa_port, actions_port, web_port = free_port(), free_port(), free_port()
-    token, api_key, twilio_token = secrets.token_hex(8), secrets.token_hex(8), secrets.token_hex(16)
+    token, api_key, twilio_token = secrets.token_hex(8), secrets.token_hex(8), twilio.auth_token
     whatsapp_url = "https://bot.example.test/webhooks/whatsapp/webhook"
     endpoints = logs / "endpoints.yml"
     endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
@@ -108,6 +117,12 @@ def running_stack(logs: Path) -> Iterator[Stack]:
         "TWILIO_STATUS_CALLBACK_URL": f"http://127.0.0.1:{web_port}/twilio/status",
         "OPT_OUT_HOOK_URL": f"http://127.0.0.1:{web_port}/api/consent",
         "OPT_OUT_HOOK_SECRET": token,
+        "TWILIO_ACCOUNT_SID": twilio.account_sid,
+        "TWILIO_WHATSAPP_FROM": "whatsapp:+14155238886",
+        "TWILIO_SMS_FROM": "+34911000000",
+        "TWILIO_API_URL": twilio.base_url,
+        "RASA_URL": f"http://127.0.0.1:{rasa_port}",
+        "RASA_TOKEN": token,
     }
     commands = {
         "actions": [
@@ -161,6 +176,7 @@ def running_stack(logs: Path) -> Iterator[Stack]:
             endpoints_file=endpoints,
             twilio_auth_token=twilio_token,
             whatsapp_url=whatsapp_url,
+            twilio=twilio,
         )
     finally:
         for process in processes.values():

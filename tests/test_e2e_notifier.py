@@ -25,7 +25,6 @@ from parcels.storage.db import session_scope
 from parcels.storage.models import Notification
 from tests.factories import event_record, shipment_record
 from tests.processes import Stack
-from tests.twilio_loopback import running_twilio
 
 pytestmark = pytest.mark.e2e
 
@@ -78,7 +77,9 @@ async def test_a_broken_promise_is_told_on_whatsapp_and_the_reply_is_about_that_
     assert ours[NUMBER]["kind"] == "promise_broken" and ours[NUMBER]["status"] == Status.PENDING
     assert ours[SILENT_NUMBER]["status"] == Status.SKIPPED
 
-    with running_twilio(auth_token=stack.twilio_auth_token, auto_statuses=["sent", "delivered", "read"]) as twilio:
+    twilio = stack.twilio
+    twilio.auto_statuses = ["sent", "delivered", "read"]
+    try:
         sender = TwilioSender(
             twilio.account_sid, twilio.auth_token, "whatsapp:+14155238886", None, http_client=twilio.async_http_client()
         )
@@ -98,6 +99,8 @@ async def test_a_broken_promise_is_told_on_whatsapp_and_the_reply_is_about_that_
         while status_of(NUMBER) != Status.READ:  # Twilio's signed callbacks reach web's /twilio/status
             assert time.monotonic() < deadline, f"still {status_of(NUMBER)}"
             time.sleep(0.1)
+    finally:
+        twilio.auto_statuses = None
 
     [answer] = twiml(stack.whatsapp(f"whatsapp:{PHONE}", "¿y dónde está ahora?"))
     assert NUMBER in answer and "Madrid, ES" in answer

@@ -6,11 +6,12 @@ from pathlib import Path
 
 from aiohttp import web
 
+from notifications.conversation import RasaConversations
 from templates.renderer import set_source_provider
 from templates.versions import published_source
 from web import chat, claims, consent, inbox, ingestion, twilio_status
 from web.console import PREFIX, create_console
-from web.keys import SETTINGS
+from web.keys import RASA, SETTINGS
 from web.settings import Settings
 
 STATIC_DIR = Path(__file__).with_name("static")
@@ -22,6 +23,10 @@ async def _use_published_templates(_: web.Application) -> None:
     set_source_provider(published_source)
 
 
+async def _close_rasa(app: web.Application) -> None:
+    await app[RASA].close()
+
+
 async def _to_console(_: web.Request) -> web.Response:
     return web.Response(status=302, headers={"Location": f"{PREFIX}/"})
 
@@ -29,6 +34,8 @@ async def _to_console(_: web.Request) -> web.Response:
 def create_app(settings: Settings | None = None) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY)
     app[SETTINGS] = settings = settings or Settings.from_environment()
+    app[RASA] = RasaConversations(settings.rasa_url, settings.rasa_token)
+    app.on_cleanup.append(_close_rasa)
     app.on_startup.append(_use_published_templates)
     app.add_routes(chat.routes)
     app.add_routes(ingestion.routes)

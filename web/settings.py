@@ -31,6 +31,8 @@ class Settings:
     consent_hook_secret: str | None = None  # OPT_OUT_HOOK_SECRET, shared with the WhatsApp/SMS connector
     twilio_auth_token: str | None = None  # TWILIO_AUTH_TOKEN: checks the signature of status callbacks
     status_callback_url: str | None = None  # TWILIO_STATUS_CALLBACK_URL: the public URL Twilio signs
+    rasa_url: str = "http://localhost:5005"  # RASA_URL: the Rasa server's HTTP API, for agents' messages
+    rasa_token: str | None = None  # RASA_TOKEN
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -43,6 +45,8 @@ class Settings:
             consent_hook_secret=os.environ.get("OPT_OUT_HOOK_SECRET") or None,
             twilio_auth_token=os.environ.get("TWILIO_AUTH_TOKEN") or None,
             status_callback_url=os.environ.get("TWILIO_STATUS_CALLBACK_URL") or None,
+            rasa_url=os.environ.get("RASA_URL", "http://localhost:5005"),
+            rasa_token=os.environ.get("RASA_TOKEN") or None,
             vendor_dir=Path(
                 os.environ.get("WEB_VENDOR_DIR", PROJECT_ROOT / "node_modules" / "socket.io-client" / "dist")
             ),

@@ -1,10 +1,10 @@
-"""The staff console, mounted at /console: sign-in, the marketers' template editor, the notifier's outbox."""
+"""The staff console, mounted at /console: sign-in, the template editor, the outbox, handed-over conversations."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from web.console import auth, editor, outbox
+from web.console import auth, editor, handoffs, outbox
 from web.console.pages import PREFIX, security_headers
 from web.console.sessions import Throttle, setup_sessions
 
@@ -32,4 +32,5 @@ def create_console(secret: str | None, cookie_secure: bool | None, failure_delay
     app.add_routes(auth.routes)
     app.add_routes(editor.routes)
     app.add_routes(outbox.routes)
+    app.add_routes(handoffs.routes)
     return app

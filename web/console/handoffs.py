@@ -1,0 +1,343 @@
+"""Agents' side of a handoff: the queue, a conversation with its parcels, taking it, writing, notes, hand-back.
+
+What the shopper and the agent write lives in Rasa's tracker; an agent's message is a
+``bot`` event delivered on the shopper's latest channel (``execute_side_effects``), with the
+agent in its metadata, so the transcript shows who said what. Live views are server-sent
+events fed by polling the database and the tracker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
+
+from notifications.conversation import RasaConversations, RasaUnavailable
+from parcels import handoffs
+from parcels.agent_hours import current_agent_hours
+from parcels.check import check_candidates
+from parcels.handoffs import AlreadyTaken, HandoffNotFound, HandoffView, NotYours
+from parcels.staff import Role, StaffMember
+from parcels.track import Finding
+from parcels.tracking_numbers import Candidate
+from templates.manifest import manifest
+from templates.renderer import render_message
+from web.console.pages import STAFF, render, staff_only
+from web.keys import RASA
+
+log = logging.getLogger(__name__)
+routes = web.RouteTableDef()
+
+OPERATORS = (Role.AGENT, Role.ADMIN)
+POLL_SECONDS = 1.0
+# Rasa's input channel names, as the catalogue's channels.
+CATALOGUE_CHANNEL = {"whatsapp": "whatsapp", "sms": "sms"}
+
+
+def _json(body: object, status: int = 200) -> web.Response:
+    return web.json_response(body, status=status, dumps=lambda value: json.dumps(value, default=str))
+
+
+def _error(status: int, message: str) -> web.Response:
+    return _json({"error": message}, status)
+
+
+def masked_conversation(conversation: str) -> str:
+    """A WhatsApp/SMS sender id is a phone number: agents see enough to tell shoppers apart, no more."""
+    prefix, _, rest = conversation.rpartition(":")
+    if rest.startswith("+") and len(rest) > 6:
+        return f"{prefix + ':' if prefix else ''}{rest[:4]}{'•' * (len(rest) - 6)}{rest[-2:]}"
+    return conversation[:12] + ("…" if len(conversation) > 12 else "")
+
+
+def queue_view(view: HandoffView, now: datetime) -> dict[str, Any]:
+    body = view.as_dict()
+    body["conversation"] = masked_conversation(view.conversation)
+    body["waiting_minutes"] = int((now - view.requested_at).total_seconds() // 60)
+    return body
+
+
+def transcript(tracker: dict[str, Any]) -> list[dict[str, Any]]:
+    """Who said what: the shopper, the assistant, an agent (by name), and when the assistant paused or resumed."""
+    items: list[dict[str, Any]] = []
+    for event in tracker.get("events") or []:
+        kind, at = event.get("event"), datetime.fromtimestamp(event.get("timestamp") or 0, UTC).isoformat()
+        if kind == "user":
+            items.append({"who": "shopper", "name": None, "text": event.get("text") or "", "at": at})
+        elif kind == "bot" and event.get("text"):
+            agent = (event.get("metadata") or {}).get("agent")
+            who = "agent" if agent else "assistant"
+            items.append({"who": who, "name": agent, "text": event["text"], "at": at})
+        elif kind in ("pause", "resume"):
+            items.append({"who": "system", "name": None, "text": kind, "at": at})
+    return items
+
+
+def parcels_context(numbers: list[str]) -> list[dict[str, Any]]:
+    """What the agent needs of each parcel: its promise, outcome and compensation, and any claim."""
+    answers = check_candidates([Candidate(number) for number in numbers], datetime.now(UTC))
+    context = []
+    for answer in answers:
+        if answer.finding is not Finding.FOUND or answer.decision is None:
+            context.append({"number": answer.number, "found": False})
+            continue
+        decision, claim = answer.decision, answer.claim
+        context.append(
+            {
+                "number": answer.number,
+                "found": True,
+                "outcome": str(decision.outcome),
+                "at_risk": decision.at_risk,
+                "promised_date": decision.promised_date.isoformat(),
+                "days_late": decision.days_late,
+                "owed": None
+                if decision.owed is None
+                else {
+                    "amount": str(decision.owed.amount),
+                    "currency": decision.owed.currency,
+                    "form": str(decision.owed.form),
+                    "grant": str(decision.owed.grant),
+                },
+                "reasons": [str(reason.code) for reason in decision.reasons],
+                "claim": None if claim is None else {"reference": claim.reference, "status": str(claim.status)},
+            }
+        )
+    return context
+
+
+def canned_replies(view: HandoffView, agent: StaffMember) -> list[dict[str, str]]:
+    """The ready-made replies, in the conversation's language, for the agent to pick and edit."""
+    choices = manifest()["agent_canned"]["variables"]["reply"].split(" | ")
+    number = view.tracking_numbers[0] if view.tracking_numbers else None
+    variables = {"agent": agent.name, "number": number}
+    return [
+        {"key": key, "text": render_message("agent_canned", "web", view.language, {**variables, "reply": key})}
+        for key in choices
+    ]
+
+
+async def _handoff(request: web.Request) -> HandoffView | web.Response:
+    try:
+        return await asyncio.to_thread(handoffs.get_handoff, int(request.match_info["id"]))
+    except (ValueError, HandoffNotFound):
+        return _error(404, "no such conversation in the queue")
+
+
+async def _text(request: web.Request, limit: int) -> str | web.Response:
+    try:
+        body = await request.json()
+    except ValueError:
+        return _error(400, 'send JSON: {"text": "..."}')
+    text = body.get("text") if isinstance(body, dict) else None
+    if not isinstance(text, str) or not text.strip():
+        return _error(400, "write something first")
+    if len(text) > limit:
+        return _error(400, f"at most {limit} characters")
+    return text.strip()
+
+
+def _queue_body() -> dict[str, Any]:
+    now = datetime.now(UTC)
+    hours = current_agent_hours()
+    return {
+        "queue": [queue_view(view, now) for view in handoffs.queue()],
+        "agents_at_work": hours.is_open(now),
+        "next_opening": hours.next_opening(now),
+    }
+
+
+@routes.get("/conversations")
+@staff_only(*OPERATORS)
+async def queue_page(request: web.Request) -> web.StreamResponse:
+    return await render(request, "conversations", {})
+
+
+@routes.get(r"/conversations/{id:\d+}")
+@staff_only(*OPERATORS)
+async def conversation_page(request: web.Request) -> web.StreamResponse:
+    view = await _handoff(request)
+    if isinstance(view, web.Response):
+        return await render(request, "error", {"error": "No such conversation."}, status=404)
+    return await render(request, "conversation", {"handoff_id": view.id})
+
+
+@routes.get("/api/conversations")
+@staff_only(*OPERATORS, api=True)
+async def queue_api(request: web.Request) -> web.Response:
+    try:
+        return _json(await asyncio.to_thread(_queue_body))
+    except SQLAlchemyError:
+        log.exception("the queue could not be read")
+        return _error(503, "the database is unavailable; try again")
+
+
+async def _conversation_body(request: web.Request, view: HandoffView) -> dict[str, Any]:
+    rasa: RasaConversations = request.config_dict[RASA]
+    tracker = await rasa.tracker(view.conversation)
+    in_slot = (tracker.get("slots") or {}).get("tracking_numbers") or []
+    numbers = list(dict.fromkeys([*view.tracking_numbers, *in_slot]))
+    parcels = await asyncio.to_thread(parcels_context, numbers)
+    notes = await asyncio.to_thread(handoffs.notes, view.id)
+    body = queue_view(view, datetime.now(UTC))
+    return {
+        "handoff": body,
+        "paused": bool(tracker.get("paused")),
+        "transcript": transcript(tracker),
+        "parcels": parcels,
+        "notes": [{"author": n.author, "text": n.text, "at": n.at.isoformat()} for n in notes],
+        "canned": canned_replies(view, request[STAFF]),
+        "yours": view.agent_id == request[STAFF].id,
+    }
+
+
+@routes.get(r"/api/conversations/{id:\d+}")
+@staff_only(*OPERATORS, api=True)
+async def conversation_api(request: web.Request) -> web.Response:
+    view = await _handoff(request)
+    if isinstance(view, web.Response):
+        return view
+    try:
+        body = await _conversation_body(request, view)
+    except RasaUnavailable:
+        return _error(503, "the assistant's server cannot be reached; try again in a moment")
+    await asyncio.to_thread(handoffs.log_action, request[STAFF], "read", datetime.now(UTC), view.id)
+    return _json(body)
+
+
+@routes.post(r"/api/conversations/{id:\d+}/take")
+@staff_only(*OPERATORS, api=True)
+async def take(request: web.Request) -> web.Response:
+    view = await _handoff(request)
+    if isinstance(view, web.Response):
+        return view
+    try:
+        taken = await asyncio.to_thread(handoffs.claim, view.id, request[STAFF], datetime.now(UTC))
+    except AlreadyTaken as error:
+        return _error(409, str(error))
+    return _json({"handoff": queue_view(taken, datetime.now(UTC))})
+
+
+@routes.post(r"/api/conversations/{id:\d+}/messages")
+@staff_only(*OPERATORS, api=True)
+async def send(request: web.Request) -> web.Response:
+    """The agent writes to the shopper, on the channel the shopper last used."""
+    view = await _handoff(request)
+    if isinstance(view, web.Response):
+        return view
+    text = await _text(request, 1000)
+    if isinstance(text, web.Response):
+        return text
+    agent: StaffMember = request[STAFF]
+    try:
+        handoffs.held_by(view, agent)
+    except NotYours as error:
+        return _error(409, str(error))
+    shown = render_message(
+        "agent_message", CATALOGUE_CHANNEL.get(view.channel, "web"), view.language, {"agent": agent.name, "text": text}
+    )
+    event = {"event": "bot", "text": shown, "metadata": {"agent": agent.name, "agent_id": agent.id}}
+    try:
+        await request.config_dict[RASA].append(view.conversation, [event], deliver=True)
+    except RasaUnavailable:
+        return _error(503, "the message could not be sent (the assistant's server is unreachable); try again")
+    await asyncio.to_thread(handoffs.log_action, agent, "message", datetime.now(UTC), view.id, text)
+    return _json({"sent": shown})
+
+
+@routes.post(r"/api/conversations/{id:\d+}/notes")
+@staff_only(*OPERATORS, api=True)
+async def note(request: web.Request) -> web.Response:
+    view = await _handoff(request)
+    if isinstance(view, web.Response):
+        return view
+    text = await _text(request, handoffs.MAX_NOTE)
+    if isinstance(text, web.Response):
+        return text
+    added = await asyncio.to_thread(handoffs.add_note, view.id, request[STAFF], text, datetime.now(UTC))
+    return _json({"author": added.author, "text": added.text, "at": added.at.isoformat()})
+
+
+@routes.post(r"/api/conversations/{id:\d+}/hand-back")
+@staff_only(*OPERATORS, api=True)
+async def hand_back(request: web.Request) -> web.Response:
+    """The assistant answers again: the shopper is told, the conversation resumed, then the handoff closed."""
+    view = await _handoff(request)
+    if isinstance(view, web.Response):
+        return view
+    agent: StaffMember = request[STAFF]
+    try:
+        handoffs.held_by(view, agent)
+    except NotYours as error:
+        return _error(409, str(error))
+    channel = CATALOGUE_CHANNEL.get(view.channel, "web")
+    told = render_message("handed_back", channel, view.language, {"agent": agent.name})
+    # After ``resume``, an ``action_listen``: the assistant's next prediction starts from the shopper's next
+    # message, not from the turns it sat out (which would lead it back to the handoff).
+    events = [
+        {"event": "bot", "text": told, "metadata": {"handed_back_by": agent.name}},
+        {"event": "resume"},
+        {"event": "action", "name": "action_listen"},
+    ]
+    try:
+        await request.config_dict[RASA].append(view.conversation, events, deliver=True)
+    except RasaUnavailable:
+        return _error(503, "the assistant's server is unreachable: the conversation is still yours; try again")
+    try:
+        resolved = await asyncio.to_thread(handoffs.resolve, view.id, agent, datetime.now(UTC))
+    except AlreadyTaken as error:
+        return _error(409, str(error))
+    return _json({"handoff": queue_view(resolved, datetime.now(UTC))})
+
+
+async def _stream(request: web.Request, snapshot: Any) -> web.StreamResponse:
+    """Server-sent events: the snapshot whenever it changes (and a comment now and then to keep the line open)."""
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store"})
+    await response.prepare(request)
+    last, quiet = None, 0.0
+    while True:
+        try:
+            current = json.dumps(await snapshot(), default=str)
+        except (SQLAlchemyError, RasaUnavailable):
+            current = json.dumps({"error": "temporarily unavailable; retrying"})
+        try:
+            if current != last:
+                await response.write(f"data: {current}\n\n".encode())
+                last, quiet = current, 0.0
+            elif quiet >= 15:
+                await response.write(b": still here\n\n")
+                quiet = 0.0
+        except (ConnectionResetError, RuntimeError):
+            return response
+        await asyncio.sleep(POLL_SECONDS)
+        quiet += POLL_SECONDS
+
+
+@routes.get("/api/conversations/stream")
+@staff_only(*OPERATORS, api=True)
+async def queue_stream(request: web.Request) -> web.StreamResponse:
+    return await _stream(request, lambda: asyncio.to_thread(_queue_body))
+
+
+@routes.get(r"/api/conversations/{id:\d+}/stream")
+@staff_only(*OPERATORS, api=True)
+async def conversation_stream(request: web.Request) -> web.StreamResponse:
+    view = await _handoff(request)
+    if isinstance(view, web.Response):
+        return view
+
+    async def snapshot() -> dict[str, Any]:
+        current = await asyncio.to_thread(handoffs.get_handoff, view.id)
+        tracker = await request.config_dict[RASA].tracker(view.conversation)
+        return {
+            "handoff": queue_view(current, datetime.now(UTC)) | {"waiting_minutes": None},
+            "paused": bool(tracker.get("paused")),
+            "transcript": transcript(tracker),
+            "yours": current.agent_id == request[STAFF].id,
+        }
+
+    return await _stream(request, snapshot)

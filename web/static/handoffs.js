@@ -1,0 +1,192 @@
+// The agents' console: the queue of handed-over conversations and one conversation, both kept live with
+// server-sent events. Every sentence a shopper reads comes from the server (templates/); these are staff labels.
+(function () {
+  "use strict";
+  const csrf = document.querySelector('meta[name="csrf-token"]')?.content || "";
+
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+
+  function when(iso) {
+    return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  }
+
+  async function post(url, body) {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify(body || {}),
+    });
+    const answer = await response.json().catch(function () { return {}; });
+    if (!response.ok) throw new Error(answer.error || "HTTP " + response.status);
+    return answer;
+  }
+
+  function live(url, onData) {
+    const source = new EventSource(url);
+    source.onmessage = function (event) { onData(JSON.parse(event.data)); };
+    return source;
+  }
+
+  // ---------------------------------------------------------------- the queue
+  const queue = document.getElementById("queue");
+  if (queue) {
+    const body = queue.querySelector("tbody");
+    const hours = document.getElementById("hours");
+    live(queue.dataset.api + "/stream", function (data) {
+      if (data.error) { hours.textContent = data.error; return; }
+      hours.textContent = data.agents_at_work
+        ? "Agents are at work: shoppers are told someone will write shortly."
+        : "Outside agents' hours: shoppers are told when you are back (" + new Date(data.next_opening).toLocaleString() + ").";
+      body.replaceChildren();
+      if (!data.queue.length) {
+        const row = el("tr");
+        const cell = el("td", "muted", "Nobody is waiting.");
+        cell.colSpan = 7;
+        row.append(cell);
+        body.append(row);
+      }
+      data.queue.forEach(function (item) {
+        const row = el("tr");
+        row.dataset.id = item.id;
+        row.append(
+          el("td", "", item.waiting_minutes + " min"),
+          el("td", "small", item.channel + " · " + item.conversation),
+          el("td", "", item.language),
+          el("td", "", item.reason.replace("_", " ")),
+          el("td", "small", item.tracking_numbers.join(", ") || "—"),
+          el("td", "", item.status === "assigned" ? "with " + item.agent : "waiting"),
+        );
+        const open = el("a", "button", item.status === "waiting" ? "Open" : "View");
+        open.href = queue.dataset.prefix + "/conversations/" + item.id;
+        const cell = el("td");
+        cell.append(open);
+        row.append(cell);
+        body.append(row);
+      });
+    });
+  }
+
+  // ---------------------------------------------------------------- one conversation
+  const root = document.getElementById("conversation");
+  if (!root) return;
+  const api = root.dataset.api;
+  const transcript = document.getElementById("transcript");
+  const state = document.getElementById("state");
+  const problem = document.getElementById("problem");
+  const compose = document.getElementById("compose");
+  const text = document.getElementById("text");
+  const canned = document.getElementById("canned");
+  const takeRow = document.getElementById("take-row");
+
+  function fail(error) {
+    problem.textContent = error.message || String(error);
+    problem.hidden = false;
+  }
+
+  function showTranscript(items) {
+    transcript.replaceChildren();
+    items.forEach(function (item) {
+      const who = item.who === "agent" ? item.name : { shopper: "Shopper", assistant: "Assistant", system: "" }[item.who];
+      const line = el("li", "line line--" + item.who);
+      if (item.who === "system") {
+        line.textContent = (item.text === "pause" ? "The assistant paused" : "The assistant answers again") + " · " + when(item.at);
+      } else {
+        line.append(el("span", "line__who", who + " · " + when(item.at)), el("p", "line__text", item.text));
+      }
+      transcript.append(line);
+    });
+    transcript.lastElementChild?.scrollIntoView({ block: "nearest" });
+  }
+
+  function showState(data) {
+    const handoff = data.handoff;
+    document.getElementById("who").textContent = handoff.channel + " · " + handoff.conversation;
+    const status = handoff.status === "resolved" ? "Handed back to the assistant."
+      : handoff.status === "assigned" ? (data.yours ? "You have this conversation." : "With " + handoff.agent + ".")
+      : "Waiting for an agent.";
+    state.textContent = status + " Reason: " + handoff.reason.replace("_", " ") + ". Language: " + handoff.language + ".";
+    compose.hidden = !(handoff.status === "assigned" && data.yours);
+    takeRow.hidden = handoff.status !== "waiting";
+  }
+
+  function showParcels(parcels) {
+    const box = document.getElementById("parcels");
+    if (!parcels.length) return;
+    box.replaceChildren();
+    parcels.forEach(function (parcel) {
+      const card = el("div", "parcel");
+      card.append(el("h3", "", parcel.number));
+      if (!parcel.found) {
+        card.append(el("p", "muted", "Not one of ours."));
+      } else {
+        const owed = parcel.owed ? parcel.owed.amount + " " + parcel.owed.currency + " (" + parcel.owed.form + ", " + parcel.owed.grant.replace("_", " ") + ")" : "nothing";
+        card.append(
+          el("p", "", "Promise: " + parcel.promised_date + " · " + parcel.outcome + (parcel.days_late ? ", " + parcel.days_late + " days late" : "") + (parcel.at_risk ? " (at risk)" : "")),
+          el("p", "", "Owed: " + owed),
+          el("p", "small muted", "Why: " + parcel.reasons.join(", ")),
+          el("p", "", "Claim: " + (parcel.claim ? parcel.claim.reference + " (" + parcel.claim.status + ")" : "none")),
+        );
+      }
+      box.append(card);
+    });
+  }
+
+  function showNotes(notes) {
+    const list = document.getElementById("notes");
+    list.replaceChildren();
+    notes.forEach(function (note) {
+      list.append(el("li", "", note.author + " · " + when(note.at) + ": " + note.text));
+    });
+  }
+
+  async function load() {
+    const response = await fetch(api);
+    const data = await response.json();
+    if (!response.ok) { fail(new Error(data.error)); return; }
+    showState(data);
+    showTranscript(data.transcript);
+    showParcels(data.parcels);
+    showNotes(data.notes);
+    canned.replaceChildren(el("option", "", "Pick one to start from…"));
+    canned.firstChild.value = "";
+    data.canned.forEach(function (reply) {
+      const option = el("option", "", reply.text);
+      option.value = reply.text;
+      canned.append(option);
+    });
+  }
+
+  canned.addEventListener("change", function () {
+    if (canned.value) { text.value = canned.value; text.focus(); }
+  });
+  document.getElementById("take").addEventListener("click", function () {
+    post(api + "/take").then(load).catch(fail);
+  });
+  compose.addEventListener("submit", function (event) {
+    event.preventDefault();
+    const message = text.value.trim();
+    if (!message) return;
+    post(api + "/messages", { text: message }).then(function () { text.value = ""; problem.hidden = true; }).catch(fail);
+  });
+  document.getElementById("hand-back").addEventListener("click", function () {
+    post(api + "/hand-back").then(load).catch(fail);
+  });
+  document.getElementById("note-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    const note = document.getElementById("note");
+    post(api + "/notes", { text: note.value }).then(function () { note.value = ""; return load(); }).catch(fail);
+  });
+
+  load().catch(fail);
+  live(api + "/stream", function (data) {
+    if (data.error) { fail(new Error(data.error)); return; }
+    problem.hidden = true;
+    showState(data);
+    showTranscript(data.transcript);
+  });
+})();
