@@ -1,0 +1,69 @@
+"""The agents' console over HTTP, without Rasa: the queue, taking a conversation, who may act on it."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine
+
+from parcels.handoffs import Reason, request_handoff
+from parcels.staff import create_staff
+from templates.renderer import set_source_provider
+from tests.test_console import AGENT, MARKETER, PASSWORD, csrf_of, settings, sign_in
+from web.app import create_app
+
+SHOPPER = "whatsapp:+34612345678"
+
+
+@pytest.fixture
+async def client(aiohttp_client, db: Engine):  # type: ignore[no-untyped-def]
+    create_staff(MARKETER, "Marta Marketing", "marketer", PASSWORD)
+    create_staff(AGENT, "Ana Agent", "agent", PASSWORD)
+    previous = set_source_provider(None)
+    # No Rasa at this address: what needs it says so.
+    yield await aiohttp_client(create_app(dataclasses.replace(settings(), rasa_url="http://127.0.0.1:9")))
+    set_source_provider(previous)
+
+
+async def csrf(client) -> str:  # type: ignore[no-untyped-def]
+    return csrf_of(await (await client.get("/console/conversations")).text())
+
+
+async def test_agents_see_the_queue_with_numbers_masked(client) -> None:  # type: ignore[no-untyped-def]
+    request_handoff(SHOPPER, "whatsapp", "es", Reason.DISPUTE, ["LP00012345678901"], datetime.now(UTC))
+    assert (await client.get("/console/api/conversations")).status == 401
+    await sign_in(client, AGENT)
+    page = await client.get("/console/conversations")
+    assert page.status == 200 and "Conversations waiting for an agent" in await page.text()
+    body = await (await client.get("/console/api/conversations")).json()
+    [waiting] = body["queue"]
+    assert waiting["status"] == "waiting" and waiting["reason"] == "dispute"
+    assert "+34612345678" not in waiting["conversation"] and waiting["conversation"].endswith("78")
+    assert isinstance(body["agents_at_work"], bool)
+
+
+async def test_marketers_may_not_answer_shoppers(client) -> None:  # type: ignore[no-untyped-def]
+    await sign_in(client, MARKETER)
+    assert (await client.get("/console/api/conversations")).status == 403
+
+
+async def test_taking_is_once_and_only_the_holder_writes(client) -> None:  # type: ignore[no-untyped-def]
+    handoff, _ = request_handoff(SHOPPER, "whatsapp", "es", Reason.ASKED, [], datetime.now(UTC))
+    await sign_in(client, AGENT)
+    token = await csrf(client)
+    headers = {"X-CSRF-Token": token}
+    base = f"/console/api/conversations/{handoff.id}"
+    assert (await client.post(f"{base}/take")).status == 403  # no CSRF token
+    taken = await client.post(f"{base}/take", headers=headers)
+    assert taken.status == 200 and (await taken.json())["handoff"]["agent"] == "Ana Agent"
+    again = await client.post(f"{base}/take", headers=headers)
+    assert again.status == 409 and "already" in (await again.json())["error"]
+    empty = await client.post(f"{base}/messages", json={"text": "  "}, headers=headers)
+    assert empty.status == 400
+    down = await client.post(f"{base}/messages", json={"text": "Hola"}, headers=headers)
+    assert down.status == 503  # Rasa cannot be reached: said so, nothing logged as sent
+    note = await client.post(f"{base}/notes", json={"text": "Llamar mañana"}, headers=headers)
+    assert note.status == 200 and (await note.json())["author"] == "Ana Agent"
+    assert (await client.get("/console/api/conversations/999999")).status == 404
