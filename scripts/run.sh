@@ -9,7 +9,7 @@ scripts/train.sh
 # Secrets live in .env (read by honcho), each made once with a random value.
 touch .env && chmod 600 .env
 for name in RASA_TOKEN TRACKING_API_KEY BACK_OFFICE_API_KEY OPT_OUT_HOOK_SECRET \
-  CONSOLE_SECRET_KEY CONSOLE_ADMIN_PASSWORD CONSOLE_MARKETER_PASSWORD; do
+  CONSOLE_SECRET_KEY CONSOLE_ADMIN_PASSWORD CONSOLE_MARKETER_PASSWORD CONSOLE_AGENT_PASSWORD; do
   if ! grep -q "^$name=" .env; then
     echo "$name=$(python3 -c 'import secrets; print(secrets.token_hex(16))')" >> .env
     echo "==> wrote a new $name to .env"
@@ -27,6 +27,8 @@ STAFF_PASSWORD="$CONSOLE_ADMIN_PASSWORD" .venv/bin/python -m parcels staff add \
   --email admin@example.com --name Admin --role admin --if-exists update >/dev/null
 STAFF_PASSWORD="$CONSOLE_MARKETER_PASSWORD" .venv/bin/python -m parcels staff add \
   --email marketer@example.com --name Marketer --role marketer --if-exists update >/dev/null
+STAFF_PASSWORD="$CONSOLE_AGENT_PASSWORD" .venv/bin/python -m parcels staff add \
+  --email agent@example.com --name Agent --role agent --if-exists update >/dev/null
 
 cat <<INFO
 
@@ -35,7 +37,8 @@ cat <<INFO
   Ingestion API:   POST http://localhost:8080/api/tracking/events  (X-Api-Key: TRACKING_API_KEY in .env)
   Claims API:      GET/PATCH http://localhost:8080/api/claims  (X-Api-Key: BACK_OFFICE_API_KEY in .env)
   Staff console:   http://localhost:8080/console/  (admin@example.com: CONSOLE_ADMIN_PASSWORD,
-                   marketer@example.com: CONSOLE_MARKETER_PASSWORD, both in .env)
+                   marketer@example.com: CONSOLE_MARKETER_PASSWORD,
+                   agent@example.com: CONSOLE_AGENT_PASSWORD, all in .env)
 
   Tracking numbers to try (to claim LP00000000000009, the postal code is 41004):
 $showcase
