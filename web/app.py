@@ -7,6 +7,7 @@ from pathlib import Path
 from aiohttp import web
 
 from notifications.conversation import RasaConversations
+from parcels.agent_hours import current_agent_hours
 from templates.renderer import set_source_provider
 from templates.versions import published_source
 from web import chat, claims, consent, inbox, ingestion, twilio_status
@@ -23,6 +24,11 @@ async def _use_published_templates(_: web.Application) -> None:
     set_source_provider(published_source)
 
 
+async def _check_agent_hours(_: web.Application) -> None:
+    """A mistake in the agents' hours stops start-up with the field and the reason."""
+    current_agent_hours()
+
+
 async def _close_rasa(app: web.Application) -> None:
     await app[RASA].close()
 
@@ -37,6 +43,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[RASA] = RasaConversations(settings.rasa_url, settings.rasa_token)
     app.on_cleanup.append(_close_rasa)
     app.on_startup.append(_use_published_templates)
+    app.on_startup.append(_check_agent_hours)
     app.add_routes(chat.routes)
     app.add_routes(ingestion.routes)
     app.add_routes(claims.routes)
