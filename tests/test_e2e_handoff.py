@@ -113,6 +113,8 @@ def test_an_agent_takes_over_writes_and_hands_back(stack: Stack) -> None:
     assert [(t["who"], t["name"]) for t in transcript if t["who"] == "agent"] == [("agent", "Ana")]
     assert transcript[-1]["text"] == "vale, gracias"
     assert ana.post(f"conversations/{waiting['id']}/notes", {"text": "Pide compensación"}).status_code == 200
+    activity = [(a["who"], a["action"]) for a in ana.get(f"conversations/{waiting['id']}")["activity"]]
+    assert ("Ana", "take") in activity and ("Ana", "message") in activity and ("Ana", "note") in activity
 
     before = len(stack.twilio.creates())
     assert ana.post(f"conversations/{waiting['id']}/hand-back").status_code == 200

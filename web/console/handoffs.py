@@ -183,6 +183,7 @@ async def _conversation_body(request: web.Request, view: HandoffView) -> dict[st
     numbers = list(dict.fromkeys([*view.tracking_numbers, *in_slot]))
     parcels = await asyncio.to_thread(parcels_context, numbers)
     notes = await asyncio.to_thread(handoffs.notes, view.id)
+    activity = await asyncio.to_thread(handoffs.actions, view.id)
     body = queue_view(view, datetime.now(UTC))
     return {
         "handoff": body,
@@ -190,6 +191,7 @@ async def _conversation_body(request: web.Request, view: HandoffView) -> dict[st
         "transcript": transcript(tracker),
         "parcels": parcels,
         "notes": [{"author": n.author, "text": n.text, "at": n.at.isoformat()} for n in notes],
+        "activity": [{"who": who, "action": action, "at": at.isoformat()} for who, action, _, at in activity],
         "canned": canned_replies(view, request[STAFF]),
         "yours": view.agent_id == request[STAFF].id,
     }

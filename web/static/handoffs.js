@@ -144,6 +144,14 @@
     });
   }
 
+  function showActivity(activity) {
+    const list = document.getElementById("activity");
+    list.replaceChildren();
+    activity.forEach(function (entry) {
+      list.append(el("li", "", when(entry.at) + " · " + entry.who + " " + entry.action.replace("_", " ")));
+    });
+  }
+
   async function load() {
     const response = await fetch(api);
     const data = await response.json();
@@ -152,6 +160,7 @@
     showTranscript(data.transcript);
     showParcels(data.parcels);
     showNotes(data.notes);
+    showActivity(data.activity);
     canned.replaceChildren(el("option", "", "Pick one to start from…"));
     canned.firstChild.value = "";
     data.canned.forEach(function (reply) {
