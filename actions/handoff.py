@@ -65,15 +65,19 @@ class ActionHandoff(Action):
         return await hand_over(dispatcher, tracker, REASON_OF_INTENT.get(intent or "", Reason.ASKED))
 
 
+NOT_UNDERSTOOD = frozenset({"nlu_fallback", "out_of_scope"})
+
+
 def fallbacks_in_a_row(tracker: Tracker) -> int:
-    """How many of the shopper's latest messages in a row the NLU could not place (since any hand-back)."""
+    """How many of the shopper's latest messages in a row the assistant could not help with: placed in no
+    intent, or out of its scope (since any hand-back)."""
     count = 0
     for event in reversed(tracker.events):
         if event.get("event") == "resume":
             break
         if event.get("event") != "user":
             continue
-        if ((event.get("parse_data") or {}).get("intent") or {}).get("name") != "nlu_fallback":
+        if ((event.get("parse_data") or {}).get("intent") or {}).get("name") not in NOT_UNDERSTOOD:
             break
         count += 1
     return count

@@ -59,7 +59,8 @@ class ActionTrackParcel(Action):
 
 
 class ActionFallback(Action):
-    """A message the NLU could not place: still answered if it holds a tracking number."""
+    """A message the assistant cannot help with (placed nowhere, or out of scope): still answered if it holds
+    a tracking number; the second in a row brings a person."""
 
     def name(self) -> str:
         return "action_fallback"
@@ -72,5 +73,6 @@ class ActionFallback(Action):
             return await answer_parcels(dispatcher, tracker, candidates)
         if fallbacks_in_a_row(tracker) >= 2:  # not understood twice: a person takes over
             return await hand_over(dispatcher, tracker, Reason.NOT_UNDERSTOOD)
-        dispatcher.utter_message(response="utter_default")
+        out_of_scope = (tracker.latest_message.get("intent") or {}).get("name") == "out_of_scope"
+        dispatcher.utter_message(response="utter_out_of_scope" if out_of_scope else "utter_default")
         return []
