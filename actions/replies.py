@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from rasa_sdk import Tracker
 
+from templates.manifest import catalogue_channel
 from templates.renderer import DEFAULT_LOCALE
-
-# Rasa's input channel names mapped to the catalogue's channels.
-_CHANNELS = {"whatsapp": "whatsapp", "twilio_whatsapp": "whatsapp", "sms": "sms"}
 
 
 def language_of(tracker: Tracker) -> str:
@@ -15,7 +13,7 @@ def language_of(tracker: Tracker) -> str:
 
 
 def channel_of(tracker: Tracker) -> str:
-    return _CHANNELS.get(tracker.get_latest_input_channel() or "", "web")
+    return catalogue_channel(tracker.get_latest_input_channel())
 
 
 def verified_phone_of(tracker: Tracker) -> str | None:

@@ -28,6 +28,13 @@ from jinja2 import nodes
 from templates.renderer import TEMPLATES_DIR, environment, message_path, render_source, source_provider
 
 MANIFEST_FILE = Path(__file__).with_name("manifest.yml")
+# Rasa's input channel names mapped to the catalogue's channels; anything else is the web chat.
+_INPUT_CHANNELS = {"whatsapp": "whatsapp", "twilio_whatsapp": "whatsapp", "sms": "sms"}
+
+
+def catalogue_channel(input_channel: str | None) -> str:
+    """The catalogue channel (web, whatsapp, sms) a message on this Rasa input channel is written for."""
+    return _INPUT_CHANNELS.get(input_channel or "", "web")
 
 
 @cache

@@ -54,6 +54,20 @@ def twilio() -> Iterator[TwilioLoopback]:
         yield server
 
 
+def broken_parcels(serials: range, phone_prefix: str) -> None:
+    """Parcels whose promise broke the night before MORNING, each with its own phone (prefix + 2 digits)."""
+    numbers = [f"LP{n:014d}" for n in serials]
+    register_shipments(
+        [
+            shipment_record(number, order_ref=number, paid_at=PAID.isoformat(), customer_phone=f"{phone_prefix}{n:02d}")
+            for n, number in enumerate(numbers)
+        ]
+    )
+    ingest_events(
+        [event_record(f"e-{number}", "EMA", "2026-11-28T10:00:00+01:00", number) for number in numbers], NIGHT
+    )
+
+
 def sender(server: TwilioLoopback, timeout: float = 2.0) -> TwilioSender:
     """The real async twilio client, pointed at the loopback (call it inside the event loop)."""
     return TwilioSender(
@@ -148,14 +162,7 @@ def _pointed_at(url: str) -> Any:
 
 async def test_the_cap_holds_however_many_are_in_flight(db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TWILIO_CONTENT_SID_PROMISE_BROKEN_ES", "HX" + "b" * 32)
-    numbers = [f"LP{n:014d}" for n in range(100, 130)]
-    register_shipments(
-        [
-            shipment_record(number, order_ref=number, paid_at=PAID.isoformat(), customer_phone=f"+346000001{n:02d}")
-            for n, number in enumerate(numbers)
-        ]
-    )
-    ingest_events([event_record(f"c-{n}", "EMA", "2026-11-28T10:00:00+01:00", n) for n in numbers], NIGHT)
+    broken_parcels(range(100, 130), "+346000001")
     assert detect(NIGHT).total == 30
     with running_twilio(latency=0.02) as server:
         started = time.monotonic()
@@ -212,14 +219,7 @@ async def test_the_rate_cap_spreads_calls() -> None:
 
 def test_two_dispatchers_at_once_send_each_message_once(db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TWILIO_CONTENT_SID_PROMISE_BROKEN_ES", "HX" + "b" * 32)
-    numbers = [f"LP{n:014d}" for n in range(200, 260)]
-    register_shipments(
-        [
-            shipment_record(number, order_ref=number, paid_at=PAID.isoformat(), customer_phone=f"+346000002{n:02d}")
-            for n, number in enumerate(numbers)
-        ]
-    )
-    ingest_events([event_record(f"t-{n}", "EMA", "2026-11-28T10:00:00+01:00", n) for n in numbers], NIGHT)
+    broken_parcels(range(200, 260), "+346000002")
     assert detect(NIGHT).total == 60
     reports: list[DispatchReport] = []
     with running_twilio(latency=0.01) as server:

@@ -25,7 +25,7 @@ from parcels.handoffs import AlreadyTaken, HandoffNotFound, HandoffView, NotYour
 from parcels.staff import Role, StaffMember
 from parcels.track import Finding
 from parcels.tracking_numbers import Candidate
-from templates.manifest import manifest
+from templates.manifest import catalogue_channel, manifest
 from templates.renderer import render_message
 from web.console.pages import STAFF, render, staff_only
 from web.keys import RASA
@@ -35,8 +35,6 @@ routes = web.RouteTableDef()
 
 OPERATORS = (Role.AGENT, Role.ADMIN)
 POLL_SECONDS = 1.0
-# Rasa's input channel names, as the catalogue's channels.
-CATALOGUE_CHANNEL = {"whatsapp": "whatsapp", "sms": "sms"}
 
 
 def _json(body: object, status: int = 200) -> web.Response:
@@ -126,6 +124,18 @@ async def _handoff(request: web.Request) -> HandoffView | web.Response:
         return await asyncio.to_thread(handoffs.get_handoff, int(request.match_info["id"]))
     except (ValueError, HandoffNotFound):
         return _error(404, "no such conversation in the queue")
+
+
+async def _held(request: web.Request) -> HandoffView | web.Response:
+    """The conversation, if the signed-in agent holds it (else the response that says why not)."""
+    view = await _handoff(request)
+    if isinstance(view, web.Response):
+        return view
+    try:
+        handoffs.held_by(view, request[STAFF])
+    except NotYours as error:
+        return _error(409, str(error))
+    return view
 
 
 async def _text(request: web.Request, limit: int) -> str | web.Response:
@@ -228,20 +238,15 @@ async def take(request: web.Request) -> web.Response:
 @staff_only(*OPERATORS, api=True)
 async def send(request: web.Request) -> web.Response:
     """The agent writes to the shopper, on the channel the shopper last used."""
-    view = await _handoff(request)
+    view = await _held(request)
     if isinstance(view, web.Response):
         return view
     text = await _text(request, 1000)
     if isinstance(text, web.Response):
         return text
     agent: StaffMember = request[STAFF]
-    try:
-        handoffs.held_by(view, agent)
-    except NotYours as error:
-        return _error(409, str(error))
-    shown = render_message(
-        "agent_message", CATALOGUE_CHANNEL.get(view.channel, "web"), view.language, {"agent": agent.name, "text": text}
-    )
+    variables = {"agent": agent.name, "text": text}
+    shown = render_message("agent_message", catalogue_channel(view.channel), view.language, variables)
     event = {"event": "bot", "text": shown, "metadata": {"agent": agent.name, "agent_id": agent.id}}
     try:
         await request.config_dict[RASA].append(view.conversation, [event], deliver=True)
@@ -268,16 +273,11 @@ async def note(request: web.Request) -> web.Response:
 @staff_only(*OPERATORS, api=True)
 async def hand_back(request: web.Request) -> web.Response:
     """The assistant answers again: the shopper is told, the conversation resumed, then the handoff closed."""
-    view = await _handoff(request)
+    view = await _held(request)
     if isinstance(view, web.Response):
         return view
     agent: StaffMember = request[STAFF]
-    try:
-        handoffs.held_by(view, agent)
-    except NotYours as error:
-        return _error(409, str(error))
-    channel = CATALOGUE_CHANNEL.get(view.channel, "web")
-    told = render_message("handed_back", channel, view.language, {"agent": agent.name})
+    told = render_message("handed_back", catalogue_channel(view.channel), view.language, {"agent": agent.name})
     # After ``resume``, an ``action_listen``: the assistant's next prediction starts from the shopper's next
     # message, not from the turns it sat out (which would lead it back to the handoff).
     events = [
