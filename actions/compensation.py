@@ -14,21 +14,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.replies import channel_of, language_of, verified_phone_of
+from actions.replies import channel_of, say, verified_phone_of
 from parcels.check import PromiseAnswer, check_candidates, promise_message
 from parcels.claims import ClaimOutcome, claim_message, claimant_verification, make_claim
 from parcels.track import Finding
 from parcels.tracking_numbers import Candidate, find_tracking_numbers
-from templates.renderer import render_message
 
 log = logging.getLogger(__name__)
 
 MAX_POSTAL_CODE_ATTEMPTS = 3
 _POSTAL_CODE = re.compile(r"(?<!\d)(\d{5})(?!\d)")
-
-
-def _say(dispatcher: CollectingDispatcher, tracker: Tracker, message: str, variables: dict[str, Any]) -> None:
-    dispatcher.utter_message(text=render_message(message, channel_of(tracker), language_of(tracker), variables))
 
 
 def parcels_in_question(tracker: Tracker) -> list[Candidate]:
@@ -51,7 +46,7 @@ async def explain_promises(
         dispatcher.utter_message(response="utter_tracking_unavailable")
         return []
     for answer in answers:
-        _say(dispatcher, tracker, *promise_message(answer))
+        say(dispatcher, tracker, *promise_message(answer))
     events: list[EventType] = [SlotSet("pending_request", None)]
     found = [answer.number for answer in answers if answer.finding is Finding.FOUND]
     if found and found != tracker.get_slot("tracking_numbers"):
@@ -99,7 +94,7 @@ class ActionStartClaim(Action):
             return [*not_ready, *slots, SlotSet("pending_request", "claim")]
         if not claimable:
             for answer in answers:  # nothing to claim: each parcel's promise says why (or its existing claim)
-                _say(dispatcher, tracker, *promise_message(answer))
+                say(dispatcher, tracker, *promise_message(answer))
             return [*not_ready, *slots]
         return [
             *slots,
@@ -160,10 +155,10 @@ class ActionAskClaimConfirmed(Action):
         [answer] = await _check([Candidate(number)])
         owed = answer.decision.owed if answer.decision else None
         if owed is None:  # no longer owed (it cannot normally happen between two messages): say why
-            _say(dispatcher, tracker, *promise_message(answer))
+            say(dispatcher, tracker, *promise_message(answer))
             return []
         variables = {"number": number, "amount": owed.amount, "currency": owed.currency, "form": str(owed.form)}
-        _say(dispatcher, tracker, "claim_confirmation", variables)
+        say(dispatcher, tracker, "claim_confirmation", variables)
         return []
 
 
@@ -196,7 +191,7 @@ class ActionSubmitClaim(Action):
             log.exception("filing a claim failed")
             dispatcher.utter_message(response="utter_tracking_unavailable")
             return reset
-        _say(dispatcher, tracker, *claim_message(result))
+        say(dispatcher, tracker, *claim_message(result))
         if result.outcome is ClaimOutcome.NOT_OWED and result.decision is not None:
-            _say(dispatcher, tracker, *promise_message(PromiseAnswer(number, Finding.FOUND, result.decision)))
+            say(dispatcher, tracker, *promise_message(PromiseAnswer(number, Finding.FOUND, result.decision)))
         return reset

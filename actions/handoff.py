@@ -16,10 +16,9 @@ from rasa_sdk.events import ConversationPaused, EventType
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.replies import channel_of, language_of
+from actions.replies import language_of, say
 from parcels.agent_hours import current_agent_hours
 from parcels.handoffs import Reason, request_handoff
-from templates.renderer import render_message
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +49,7 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: 
         "back_at": None if hours.is_open(now) else hours.next_opening(now),
         "time_zone": hours.time_zone.key,
     }
-    dispatcher.utter_message(text=render_message("handoff", channel_of(tracker), language_of(tracker), variables))
+    say(dispatcher, tracker, "handoff", variables)
     return [ConversationPaused()]
 
 

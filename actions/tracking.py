@@ -14,11 +14,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.compensation import explain_promises
 from actions.handoff import fallbacks_in_a_row, hand_over
-from actions.replies import channel_of, language_of
+from actions.replies import say
 from parcels.handoffs import Reason
 from parcels.track import Finding, answer_message, track_candidates
 from parcels.tracking_numbers import Candidate, find_tracking_numbers
-from templates.renderer import render_message
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +31,8 @@ async def answer_parcels(
         log.exception("tracking lookup failed")
         dispatcher.utter_message(response="utter_tracking_unavailable")
         return []
-    language, channel = language_of(tracker), channel_of(tracker)
     for answer in answers:
-        message, variables = answer_message(answer)
-        dispatcher.utter_message(text=render_message(message, channel, language, variables))
+        say(dispatcher, tracker, *answer_message(answer))
     found = [answer.number for answer in answers if answer.finding is Finding.FOUND]
     if found and found != tracker.get_slot("tracking_numbers"):
         return [SlotSet("tracking_numbers", found)]

@@ -522,13 +522,19 @@ def _published(message: str, channel: str, locale: str) -> str | None:
 def render_message(message: str, channel: str, locale: str, variables: Mapping[str, Any]) -> str:
     """Render a message for a channel; an unknown locale falls back to the market's default.
 
-    For each locale, the newest published source (from the source provider) wins over the shipped file.
+    For each locale, the newest published source (from the source provider) wins over the shipped file,
+    unless it fails to render these variables: then the shipped file answers (and the failure is logged).
     """
     env = environment()
     for candidate in dict.fromkeys((locale, DEFAULT_LOCALE)):
         source = _published(message, channel, candidate)
         if source is not None:
-            return render_source(source, message, channel, candidate, variables)
+            try:
+                return render_source(source, message, channel, candidate, variables)
+            except Exception:  # a published version the shopper's case breaks: the shipped file still answers
+                log.exception(
+                    "published %s/%s/%s failed to render: using the shipped file", message, channel, candidate
+                )
         try:
             template = env.get_template(message_path(message, channel, candidate))
         except TemplateNotFound:

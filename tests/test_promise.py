@@ -13,49 +13,39 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from parcels.deadlines import add_business_days, deadline_for, is_business_day
-from parcels.policy import DEFAULT_POLICY_FILE, CompensationForm, LeadTimeUnit, Policy, current_policy, load_policy
+from parcels.policy import DEFAULT_POLICY_FILE, CompensationForm, LeadTimeUnit, Policy, load_policy
 from parcels.promise import Outcome, PromiseDecision, ReasonCode, decide
-from parcels.stages import event_codes, lookup
+from parcels.stages import lookup
 from parcels.status import Event, ShipmentFacts
+from tests.strategies import (
+    BUSINESS_DAY_PRODUCTS,
+    CANARIES,
+    CODES,
+    DAY,
+    MAINLAND,
+    PAYMENTS,
+    POLICY,
+    PRODUCTS,
+    PROPERTY,
+    PROVINCES,
+    event,
+    facts,
+    histories,
+    shipments,
+)
 
-POLICY = current_policy()
 SPAIN = POLICY.markets["ES"]
 RAW_POLICY: dict[str, Any] = yaml.safe_load(DEFAULT_POLICY_FILE.read_text(encoding="utf-8"))
 MADRID = ZoneInfo("Europe/Madrid")
 CANARY = ZoneInfo("Atlantic/Canary")
-MAINLAND, CANARIES = "28013", "35002"
 
 # CHOICE_9 paid on Friday 27 November 2026: promised for Sunday 6 December.
-PAID = datetime(2026, 11, 27, 11, tzinfo=MADRID)
+PAID = datetime(2026, 11, 27, 11, tzinfo=MADRID)  # the same moment as tests.strategies.PAID
 PROMISED = date(2026, 12, 6)
-
-
-def facts(
-    paid_at: datetime = PAID, product: str = "CHOICE_9", postal_code: str = MAINLAND, policy: Policy = POLICY
-) -> ShipmentFacts:
-    """A shipment as the order intake stores it: the deadline counted by the policy."""
-    product_ = policy.products[product]
-    deadline = deadline_for(paid_at, product_, policy.markets[product_.market], postal_code)
-    return ShipmentFacts(
-        tracking_number="LP00012345678901",
-        product_code=product,
-        market_code=product_.market,
-        destination_postal_code=postal_code,
-        destination_city=None,
-        paid_at=paid_at,
-        promised_date=deadline.promised_date,
-        deadline_at=deadline.ends_at,
-        time_zone=deadline.time_zone,
-    )
-
-
-def event(code: str, at: datetime, n: int = 0) -> Event:
-    known = lookup(code)
-    return Event(f"e{n}-{code}", known.code, known.stage, known.kind, at, None, known.cause)
 
 
 def local(day: date, hour: int = 12, minute: int = 0, second: int = 0, zone: ZoneInfo = MADRID) -> datetime:
@@ -387,42 +377,6 @@ def test_a_naive_now_is_refused() -> None:
 
 
 # --- Properties ---------------------------------------------------------------------------
-
-PROVINCES = [f"{n:02d}" for n in range(1, 53)]
-POSTAL_CODES = st.builds(
-    lambda province, rest: f"{province}{rest:03d}", st.sampled_from(PROVINCES), st.integers(0, 999)
-)
-PRODUCTS = st.sampled_from(sorted(POLICY.products))
-BUSINESS_DAY_PRODUCTS = sorted(
-    code for code, product in POLICY.products.items() if product.lead_time.unit is LeadTimeUnit.BUSINESS_DAYS
-)
-PAYMENTS = st.datetimes(
-    min_value=datetime(2024, 1, 1), max_value=datetime(2030, 12, 31, 23, 59), timezones=st.just(UTC)
-)
-# Payments close to the one declared force-majeure period (Valencia, autumn 2024), so that it shows up.
-NEAR_DANA = st.datetimes(min_value=datetime(2024, 10, 1), max_value=datetime(2024, 11, 30), timezones=st.just(UTC))
-CODES = sorted(event_codes())
-HOUR = 60  # minutes
-DAY = 24 * HOUR
-
-PROPERTY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-@st.composite
-def shipments(draw: st.DrawFn) -> ShipmentFacts:
-    paid = draw(st.one_of(PAYMENTS, NEAR_DANA))
-    postal_code = draw(st.one_of(POSTAL_CODES, st.sampled_from([MAINLAND, CANARIES, "46001", "38001"])))
-    return facts(paid, product=draw(PRODUCTS), postal_code=postal_code)
-
-
-@st.composite
-def histories(draw: st.DrawFn, shipment: ShipmentFacts) -> list[Event]:
-    """Any events (any codes, any order of arrival) within 40 days of the payment."""
-    offsets = draw(st.lists(st.integers(0, 40 * DAY), max_size=8))
-    return [
-        event(draw(st.sampled_from(CODES)), shipment.paid_at + timedelta(minutes=offset), n)
-        for n, offset in enumerate(offsets)
-    ]
 
 
 @PROPERTY
