@@ -143,10 +143,18 @@ def verification(shipment: Shipment, postal_code: str | None, verified_phone: st
     return None
 
 
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+REFERENCE = re.compile(f"C-[{REFERENCE_ALPHABET}]{{8}}")
+
+
 def new_reference() -> str:
     """``C-`` and eight characters from an alphabet without look-alikes (0/O, 1/I/L)."""
-    alphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-    return "C-" + "".join(secrets.choice(alphabet) for _ in range(8))
+    return "C-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+
+
+def is_reference(text: str) -> bool:
+    """Whether ``text`` has the shape of a claim reference (it may still name no claim)."""
+    return REFERENCE.fullmatch(text) is not None
 
 
 def make_claim(

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import csv
 import getpass
-import json
 import os
 import sqlite3
 import sys
@@ -24,6 +23,7 @@ from alembic.util.exc import CommandError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from parcels import json_input
 from parcels.ingest import IngestReport
 from parcels.policy import PolicyError
 
@@ -226,9 +226,9 @@ def _jsonl_records(lines: Iterator[_Line], totals: ImportTotals) -> Iterator[tup
             totals.rejected.append((line.number, None, "the line is not valid UTF-8"))
             continue
         try:
-            record = json.loads(line.text)
-        except json.JSONDecodeError as error:
-            totals.rejected.append((line.number, None, f"malformed JSON: {error.msg} (column {error.colno})"))
+            record = json_input.loads(line.text.rstrip("\r\n"))
+        except json_input.BadJson as error:
+            totals.rejected.append((line.number, None, f"the line is {error}"))
             continue
         yield line.number, record
 

@@ -19,6 +19,7 @@ from parcels.stages import UnknownEventCode, lookup
 from parcels.storage import queries
 from parcels.storage.db import session_scope
 from parcels.storage.models import TrackingEvent
+from parcels.text import Unreadable, bad_character
 from parcels.tracking_numbers import validate
 
 MAX_BATCH = 5000
@@ -70,16 +71,36 @@ class IngestReport:
         self.rejected += [Rejection(r.index + index_offset, r.id, r.error) for r in other.rejected]
 
 
+MAX_ID_NUMBER = 10**18  # a number given where text belongs (an id) is read as its digits, up to this size
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100  # the years a payment or a tracking event may fall in
+
+
 def required_text(record: Mapping[str, Any], name: str, max_length: int) -> str:
     value = record.get(name)
     if value is None or (isinstance(value, str) and not value.strip()):
         raise RecordError(f"{name} is missing")
-    if not isinstance(value, str | int):
+    if isinstance(value, Unreadable):
+        raise RecordError(f"{name} {value.reason}")
+    if isinstance(value, bool) or not isinstance(value, str | int):
         raise RecordError(f"{name} must be a string")
+    if isinstance(value, int) and abs(value) >= MAX_ID_NUMBER:
+        raise RecordError(f"{name} is a number too long to be an id; send it as a string")
     text = str(value).strip()
     if len(text) > max_length:
         raise RecordError(f"{name} is longer than {max_length} characters")
+    if (problem := bad_character(text)) is not None:
+        raise RecordError(f"{name} {problem}")
     return text
+
+
+def record_id(record: Any, name: str) -> str | None:
+    """A refused record's id as the operator wrote it, to point them at it; None if it is not a usable id."""
+    value = record.get(name) if isinstance(record, Mapping) else None
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) < MAX_ID_NUMBER:
+        return str(value)
+    if isinstance(value, str) and len(value) <= 128 and bad_character(value) is None:
+        return value
+    return None
 
 
 def optional_text(record: Mapping[str, Any], name: str, max_length: int) -> str | None:
@@ -97,7 +118,13 @@ def aware_time(record: Mapping[str, Any], name: str) -> datetime:
         raise RecordError(f"{name} {raw!r} is not an ISO 8601 date-time") from None
     if moment.tzinfo is None:
         raise RecordError(f"{name} {raw!r} has no UTC offset; add one, e.g. 2026-11-20T10:15:00+01:00")
-    return moment.astimezone(UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:
+        moment = None
+    if moment is None or not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise RecordError(f"{name} {raw!r} is not between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
+    return moment
 
 
 def valid_tracking_number(record: Mapping[str, Any]) -> str:
@@ -151,8 +178,7 @@ def _ingest(session: Session, records: Sequence[Any], received_at: datetime) -> 
         try:
             parsed.append((index, parse_event(record)))
         except RecordError as error:
-            event_id = record.get("event_id") if isinstance(record, Mapping) else None
-            report.rejected.append(Rejection(index, event_id if isinstance(event_id, str) else None, str(error)))
+            report.rejected.append(Rejection(index, record_id(record, "event_id"), str(error)))
 
     ids = queries.shipment_ids(session, (event.tracking_number for _, event in parsed))
     stored = queries.existing_event_ids(session, (event.event_id for _, event in parsed))

@@ -19,6 +19,7 @@ from parcels.ingest import (
     Rejection,
     aware_time,
     optional_text,
+    record_id,
     required_text,
     valid_tracking_number,
 )
@@ -26,7 +27,8 @@ from parcels.policy import Policy, current_policy
 from parcels.storage.db import session_scope
 from parcels.storage.models import Customer, Shipment
 
-_PHONE = re.compile(r"^\+[1-9]\d{6,14}$")
+_PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
+_POSTAL_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{1,8}[A-Za-z0-9]$")
 _LOCALES = {"es", "en"}
 
 
@@ -55,13 +57,15 @@ def parse_shipment(record: Any, policy: Policy) -> NewShipment:
     if product not in policy.products:
         raise RecordError(f"unknown product {product!r}; known: {', '.join(sorted(policy.products))}")
     postal_code = required_text(record, "destination_postal_code", 16)
+    if not _POSTAL_CODE.fullmatch(postal_code):
+        raise RecordError(f"destination_postal_code {postal_code!r} is not a postal code")
     market = policy.market_of(product)
     if market.region_by_province and market.region_for(postal_code) is None:
         raise RecordError(f"destination_postal_code {postal_code!r} is not a postal code of market {market.code}")
     phone = optional_text(record, "customer_phone", 32)
     if phone is not None:
         phone = re.sub(r"[\s\-()]", "", phone)
-        if not _PHONE.match(phone):
+        if not _PHONE.fullmatch(phone):
             raise RecordError(f"customer_phone {phone!r} is not in international format, e.g. +34612345678")
     locale = (optional_text(record, "customer_locale", 8) or market.locale).lower()[:2]
     if locale not in _LOCALES:
@@ -102,8 +106,7 @@ def _register(session: Session, records: Sequence[Any]) -> IngestReport:
         try:
             parsed.append(parse_shipment(record, policy))
         except RecordError as error:
-            number = record.get("tracking_number") if isinstance(record, Mapping) else None
-            report.rejected.append(Rejection(index, str(number) if number else None, str(error)))
+            report.rejected.append(Rejection(index, record_id(record, "tracking_number"), str(error)))
     numbers = {s.tracking_number for s in parsed}
     known = (
         set(session.scalars(select(Shipment.tracking_number).where(Shipment.tracking_number.in_(numbers))))

@@ -168,7 +168,9 @@ def test_import_keeps_valid_rows_and_reports_the_rest_by_line(tmp_path: Path, ur
     assert "accepted: 4, duplicates: 1, rejected: 2" in done.stdout
     errors = [line for line in done.stderr.splitlines() if line.startswith("line ")]
     assert len(errors) == 2, done.stderr
-    assert errors[0].startswith("line 4: -: malformed") or errors[0].startswith("line 4: -: 6 fields"), errors
+    assert errors[0].startswith("line 4: -: the line is not valid JSON") or errors[0].startswith(
+        "line 4: -: 6 fields"
+    ), errors
     unknown_line = (6 if fmt == "jsonl" else 7) + 0  # E5 comes after the malformed line
     assert errors[1].startswith(f"line {unknown_line}: E5: unknown event code 'TELEPORTED'"), errors
     assert "Traceback" not in done.stderr
@@ -201,7 +203,7 @@ def test_many_records_are_read_in_chunks(tmp_path: Path, url: str) -> None:
     done = run("import", "shipments", str(path), url=url)
     assert done.returncode == 1
     assert "accepted: 2500, duplicates: 0, rejected: 1" in done.stdout
-    assert "line 1800: -: malformed JSON" in done.stderr
+    assert "line 1800: -: the line is not valid JSON" in done.stderr
 
 
 def test_unreadable_file_and_unknown_format_exit_2_on_one_line(tmp_path: Path, url: str) -> None:

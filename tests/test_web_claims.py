@@ -66,7 +66,8 @@ async def test_list_read_and_move_a_claim_on(client, reference: str) -> None:  #
     [
         ("get", "/api/claims?status=lost", None, 400, "unknown status 'lost'"),
         ("get", "/api/claims?limit=-1", None, 400, "limit must be a whole number"),
-        ("get", "/api/claims/C-NOPE", None, 404, "no claim C-NOPE"),
+        ("get", "/api/claims/C-NOPE", None, 404, "no such claim"),
+        ("get", "/api/claims/C-22222222", None, 404, "no claim C-22222222"),
         ("patch", "/api/claims/{ref}", {"status": "paid"}, 409, "a requested claim cannot become paid"),
         ("patch", "/api/claims/{ref}", {"status": "lost"}, 400, "unknown status 'lost'"),
         ("patch", "/api/claims/{ref}", {"state": "paid"}, 400, 'send {"status"'),

@@ -12,6 +12,7 @@ from templates.renderer import set_source_provider
 from templates.versions import published_source
 from web import chat, claims, consent, inbox, ingestion, twilio_status
 from web.console import PREFIX, create_console
+from web.errors import api_errors
 from web.keys import RASA, SETTINGS
 from web.settings import Settings
 
@@ -38,7 +39,7 @@ async def _to_console(_: web.Request) -> web.Response:
 
 
 def create_app(settings: Settings | None = None) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY)
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[api_errors])
     app[SETTINGS] = settings = settings or Settings.from_environment()
     app[RASA] = RasaConversations(settings.rasa_url, settings.rasa_token)
     app.on_cleanup.append(_close_rasa)

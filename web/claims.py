@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from datetime import UTC, datetime
 
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
-from parcels.claims import ClaimNotFound, ClaimStatus, InvalidTransition, get_claim, list_claims, update_claim
+from parcels.claims import (
+    ClaimNotFound,
+    ClaimStatus,
+    InvalidTransition,
+    get_claim,
+    is_reference,
+    list_claims,
+    update_claim,
+)
 from web.auth import error_response, refusal
+from web.errors import database_error
+from web.json_body import BadBody, read_json
 from web.keys import SETTINGS
 
 log = logging.getLogger(__name__)
@@ -67,6 +76,8 @@ async def get_one_claim(request: web.Request) -> web.Response:
     if (refused := _authorised(request)) is not None:
         return refused
     reference = request.match_info["reference"]
+    if not is_reference(reference):
+        return error_response(404, "no such claim: a reference looks like C-7K3M9Q2X")
     try:
         claim = await asyncio.to_thread(get_claim, reference)
     except ClaimNotFound:
@@ -82,26 +93,31 @@ async def patch_claim(request: web.Request) -> web.Response:
     if (refused := _authorised(request)) is not None:
         return refused
     reference = request.match_info["reference"]
+    if not is_reference(reference):
+        return error_response(404, "no such claim: a reference looks like C-7K3M9Q2X")
     try:
-        body = await request.json(loads=json.loads)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        return error_response(400, f"the body is not valid JSON: {error}")
+        body = await read_json(request)
+    except BadBody as error:
+        return error_response(400, str(error))
     if not isinstance(body, dict) or set(body) - {"status", "note"} or "status" not in body:
         return error_response(400, 'send {"status": "approved" | "paid" | "rejected", "note": "optional text"}')
     note = body.get("note")
     if note is not None and (not isinstance(note, str) or len(note) > 500):
         return error_response(400, "note must be text of at most 500 characters")
+    given = body["status"]
+    if not isinstance(given, str):
+        return error_response(400, f"status must be one of {', '.join(ClaimStatus)}")
     try:
-        status = ClaimStatus(body["status"])
-    except ValueError:
-        return error_response(400, f"unknown status {body['status']!r}; known: {', '.join(ClaimStatus)}")
+        status = _status(given[:32])
+    except ValueError as error:
+        return error_response(400, str(error))
     try:
         claim = await asyncio.to_thread(update_claim, reference, status, datetime.now(UTC), note)
     except ClaimNotFound:
         return error_response(404, f"no claim {reference}")
     except InvalidTransition as error:
         return error_response(409, str(error))
-    except SQLAlchemyError:
+    except SQLAlchemyError as error:
         log.exception("updating claim %s failed", reference)
-        return error_response(503, _UNAVAILABLE)
+        return database_error(error, _UNAVAILABLE)
     return web.json_response(claim.as_dict())

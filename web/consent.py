@@ -4,23 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
-from datetime import datetime
+import re
 from typing import Any
 
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
+from parcels.ingest import RecordError, aware_time
 from parcels.storage.db import session_scope
 from parcels.storage.models import Consent
 from web.auth import error_response
+from web.errors import database_error
+from web.json_body import read_json
 from web.keys import SETTINGS
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
 CHANNELS = {"whatsapp", "sms", "web"}
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+MAX_TEXT = 1600  # a message's length on WhatsApp and SMS
 ACTIONS = {"opt_out", "opt_in"}
 
 
@@ -29,21 +33,21 @@ def parse(body: Any) -> Consent:
     if not isinstance(body, dict):
         raise ValueError("send a JSON object")
     phone, channel, action, text, at = (body.get(k) for k in ("phone", "channel", "action", "text", "at"))
-    if not isinstance(phone, str) or not phone.startswith("+") or not phone[1:].isdigit() or len(phone) > 32:
+    if not isinstance(phone, str) or not E164.fullmatch(phone):
         raise ValueError("phone must be an E.164 number such as +34600000000")
-    if channel not in CHANNELS:
+    if not isinstance(channel, str) or channel not in CHANNELS:
         raise ValueError(f"channel must be one of {', '.join(sorted(CHANNELS))}")
-    if action not in ACTIONS:
+    if not isinstance(action, str) or action not in ACTIONS:
         raise ValueError(f"action must be one of {', '.join(sorted(ACTIONS))}")
-    if not isinstance(text, str):
-        raise ValueError("text must be what the customer wrote")
-    try:
-        moment = datetime.fromisoformat(str(at))
-    except ValueError:
-        raise ValueError("at must be an ISO 8601 time with its offset") from None
-    if moment.tzinfo is None:
+    if not isinstance(text, str) or len(text) > MAX_TEXT:
+        raise ValueError(f"text must be what the customer wrote, at most {MAX_TEXT} characters")
+    if not isinstance(at, str) or len(at) > 64:
         raise ValueError("at must be an ISO 8601 time with its offset")
-    return Consent(phone=phone, channel=channel, purpose="service", action=action, text=text[:500], at=moment)
+    try:
+        moment = aware_time({"at": at}, "at")
+    except RecordError as error:
+        raise ValueError(str(error)) from None
+    return Consent(phone=phone, channel=channel, purpose="service", action=action, text=text, at=moment)
 
 
 def store(consent: Consent) -> None:
@@ -61,14 +65,12 @@ async def post_consent(request: web.Request) -> web.Response:
         log.warning("consent hook: refused a request without the right secret from %s", request.remote)
         return error_response(401, "missing or wrong X-Hook-Secret")
     try:
-        consent = parse(await request.json(loads=json.loads))
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return error_response(400, "the body is not valid JSON")
-    except ValueError as error:
+        consent = parse(await read_json(request))
+    except ValueError as error:  # BadBody included
         return error_response(400, str(error))
     try:
         await asyncio.to_thread(store, consent)
-    except SQLAlchemyError:
+    except SQLAlchemyError as error:
         log.exception("storing a consent record failed")
-        return error_response(503, "the database is unavailable; nothing was stored, send it again")
+        return database_error(error, "the database is unavailable; nothing was stored, send it again")
     return web.json_response({"stored": True}, status=201)

@@ -27,6 +27,7 @@ from parcels.tracking_numbers import validate
 from templates.manifest import typed
 from templates.renderer import render_message
 from web.auth import error_response, refusal
+from web.json_body import BadBody, read_json
 from web.keys import SETTINGS
 
 log = logging.getLogger(__name__)
@@ -109,12 +110,12 @@ async def post_inbox_link(request: web.Request) -> web.Response:
     if refused is not None:
         return refused
     try:
-        body = await request.json()
-    except ValueError:
-        return error_response(400, 'send a JSON object {"tracking_number": "LP..."}')
+        body = await read_json(request)
+    except BadBody as error:
+        return error_response(400, f'{error}; send a JSON object {{"tracking_number": "LP..."}}')
     given = body.get("tracking_number") if isinstance(body, dict) else None
-    if not isinstance(given, str) or not validate(given).valid:
-        return error_response(400, f"tracking_number {given!r} is not a valid tracking number")
+    if not isinstance(given, str) or len(given) > 64 or not validate(given).valid:
+        return error_response(400, "tracking_number must be a valid tracking number, such as LP00012345678901")
     number = validate(given).number
     try:
         key = await asyncio.to_thread(inbox_key_of_parcel, number)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -16,6 +15,8 @@ from parcels.ingest import IngestReport, RecordError, ingest_events
 from parcels.shipments import register_shipments
 from web.auth import error_response as _error
 from web.auth import refusal
+from web.errors import database_error
+from web.json_body import BadBody, read_json
 from web.keys import SETTINGS
 
 log = logging.getLogger(__name__)
@@ -28,9 +29,9 @@ def _authorised(request: web.Request) -> web.Response | None:
 
 async def _batch(request: web.Request, field: str) -> list[Any] | web.Response:
     try:
-        body = await request.json(loads=json.loads)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        return _error(400, f"the body is not valid JSON: {error}")
+        body = await read_json(request)
+    except BadBody as error:
+        return _error(400, str(error))
     records = body.get(field) if isinstance(body, dict) else body
     if not isinstance(records, list):
         return _error(400, f'send a JSON list, or an object {{"{field}": [...]}}')
@@ -47,9 +48,9 @@ async def _run(request: web.Request, field: str, use_case: Callable[[Sequence[An
         report = await asyncio.to_thread(use_case, records)
     except RecordError as error:
         return _error(413, str(error))
-    except SQLAlchemyError:
+    except SQLAlchemyError as error:
         log.exception("storing a batch of %s failed", field)
-        return _error(503, "the database is unavailable; nothing was stored, send the batch again")
+        return database_error(error, "the database is unavailable; nothing was stored, send the batch again")
     if report.rejected and not (report.accepted or report.duplicates):
         status = 422
     elif report.rejected:

@@ -37,6 +37,7 @@ from templates.versions import (
 )
 from web.console.pages import EDITORS, PREFIX, STAFF, render, see_other, staff_only
 from web.console.sessions import flash
+from web.json_body import BadBody, read_json
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -159,9 +160,9 @@ def preview(
 @staff_only(*EDITORS, api=True)
 async def preview_api(request: web.Request) -> web.StreamResponse:
     try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return web.json_response({"error": "the body is not valid JSON"}, status=400)
+        body = await read_json(request)
+    except BadBody as error:
+        return web.json_response({"error": str(error)}, status=400)
     if not isinstance(body, dict):
         return web.json_response({"error": "send a JSON object"}, status=400)
     message, channel, locale = body.get("message"), body.get("channel"), body.get("locale")

@@ -28,6 +28,7 @@ from parcels.tracking_numbers import Candidate
 from templates.manifest import catalogue_channel, manifest
 from templates.renderer import render_message
 from web.console.pages import STAFF, render, staff_only
+from web.json_body import BadBody, read_json
 from web.keys import RASA
 
 log = logging.getLogger(__name__)
@@ -140,8 +141,8 @@ async def _held(request: web.Request) -> HandoffView | web.Response:
 
 async def _text(request: web.Request, limit: int) -> str | web.Response:
     try:
-        body = await request.json()
-    except ValueError:
+        body = await read_json(request)
+    except BadBody:
         return _error(400, 'send JSON: {"text": "..."}')
     text = body.get("text") if isinstance(body, dict) else None
     if not isinstance(text, str) or not text.strip():
