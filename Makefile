@@ -24,6 +24,7 @@ format:
 bench: setup train  ## benchmarks: each prints a ratio against a baseline measured in the same run
 	@PYTHONPATH=. .venv/bin/python bench/chat_latency.py
 	@PYTHONPATH=. .venv/bin/python bench/notifier.py
+	@PYTHONPATH=. .venv/bin/python bench/preview_load.py
 
 clean:
 	rm -rf models results tests/artifacts var

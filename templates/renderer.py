@@ -24,6 +24,7 @@ import time
 import types
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -64,7 +65,8 @@ MAX_INT_BITS = 4_096  # size of an integer made by * or **
 MAX_EXPONENT = 1_000  # magnitude of the right side of **
 MAX_STEPS = 20_000  # loop iterations + calls + intercepted operators
 MAX_DEPTH = 30  # macros and recursive loops calling themselves
-MAX_SECONDS = 1.0  # wall-clock time of one render
+MAX_SECONDS = 1.0  # wall-clock time of one render, or of all the renders inside one time_budget()
+TOO_SLOW = f"the template takes too long to render: more than {MAX_SECONDS:g} s"
 COMPILED_CACHE_SIZE = 256  # templates compiled from sources (render_source), least recently used out
 
 
@@ -124,18 +126,46 @@ def _money_filter(context: Context, value: Decimal | int | str, currency: str = 
 # The budget of one render
 
 
+_DEADLINE: ContextVar[float | None] = ContextVar("template_deadline", default=None)
+
+
+@contextmanager
+def time_budget(seconds: float | None = None) -> Iterator[None]:
+    """Every render inside shares one deadline, ``seconds`` (default MAX_SECONDS) from now, or an outer budget's
+    if sooner: a preview or a validation that renders many samples gets one budget in all, not one per sample."""
+    deadline = time.monotonic() + (MAX_SECONDS if seconds is None else seconds)
+    outer = _DEADLINE.get()
+    token = _DEADLINE.set(deadline if outer is None else min(outer, deadline))
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+def out_of_time() -> bool:
+    """Whether the surrounding time budget (if any) is spent."""
+    deadline = _DEADLINE.get()
+    return deadline is not None and time.monotonic() >= deadline
+
+
+def _render_deadline() -> float:
+    own = time.monotonic() + MAX_SECONDS
+    shared = _DEADLINE.get()
+    return own if shared is None else min(own, shared)
+
+
 @dataclass
 class _Budget:
     steps: int = 0
     depth: int = 0
-    deadline: float = field(default_factory=lambda: time.monotonic() + MAX_SECONDS)
+    deadline: float = field(default_factory=_render_deadline)
 
     def tick(self) -> None:
         self.steps += 1
         if self.steps > MAX_STEPS:
             raise UnsafeTemplate(f"the template does too much work: more than {MAX_STEPS:,} loop steps and calls")
         if time.monotonic() > self.deadline:
-            raise UnsafeTemplate(f"the template takes too long to render: more than {MAX_SECONDS:g} s")
+            raise UnsafeTemplate(TOO_SLOW)
 
 
 _BUDGET: ContextVar[_Budget | None] = ContextVar("template_budget", default=None)

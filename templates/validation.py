@@ -16,8 +16,9 @@ from typing import Any, Literal
 from jinja2 import TemplateSyntaxError, meta, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
 
+from parcels.text import bad_character
 from templates.manifest import manifest, samples
-from templates.renderer import compiled, environment
+from templates.renderer import TOO_SLOW, compiled, environment, out_of_time, time_budget
 
 Kind = Literal["syntax", "unknown_variable", "render", "sms_segments", "whatsapp_variable", "whatsapp_empty", "unsafe"]
 
@@ -38,16 +39,30 @@ class Problem:
 
 
 def validate(message: str, channel: str, locale: str, source: str) -> list[Problem]:
-    """The problems of a template's source for (message, channel, locale); an empty list when all is well."""
+    """The problems of a template's source for (message, channel, locale); an empty list when all is well.
+
+    Every sample is rendered within one time budget (``templates.renderer.time_budget``) for them all. Nothing
+    a source holds makes this raise: every failure is a problem."""
     spec = manifest().get(message)
     if spec is None:
         raise LookupError(f"there is no message {message!r} in the manifest")
+    with time_budget():
+        return _validate(spec, message, channel, locale, source)
 
+
+def _validate(spec: Mapping[str, Any], message: str, channel: str, locale: str, source: str) -> list[Problem]:
+    for number, line in enumerate(source.split("\n"), start=1):
+        if (problem := bad_character(line)) is not None:
+            return [Problem("syntax", f"Line {number} {problem}: remove it.", number)]
     try:
         tree = environment().parse(source)
         template = compiled(source)  # also finds unknown filters and tests
     except TemplateSyntaxError as error:
         return [Problem("syntax", f"The template does not parse: {error.message}", error.lineno)]
+    except RecursionError:
+        return [Problem("syntax", "The template is nested too deeply to be read.", None)]
+    except Exception as error:  # the compiler's own limits (e.g. an expression it cannot fold)
+        return [Problem("syntax", f"The template cannot be compiled: {error}", template_line(error))]
 
     problems = [
         Problem("unsafe", f"{attribute!r} is a private attribute: templates may not use it.", line)
@@ -84,15 +99,21 @@ def validate(message: str, channel: str, locale: str, source: str) -> list[Probl
     failures: dict[tuple[Kind, str, int | None], list[int]] = {}
     for index, sample in enumerate(samples(message)):
         label = f"Sample {index + 1}"
+        if out_of_time():
+            problems.append(Problem("unsafe", f"{label} and the samples after it were not tried: {TOO_SLOW}.", None))
+            break
         try:
             text = template.render({**sample, "locale": locale}).strip()
         except Exception as error:
             kind: Kind = "unsafe" if isinstance(error, SecurityError) else "render"
             if _reported(error, unknown, private):
                 continue
-            failures.setdefault((kind, str(error), _template_line(error)), []).append(index)
+            failures.setdefault((kind, str(error), template_line(error)), []).append(index)
             continue
 
+        if not text:
+            problems.append(Problem("render", f"{label} renders to nothing: the customer would get an empty message."))
+            continue
         if channel == "sms":
             encoding, segments = _sms_segments(text)
             if segments > limit:
@@ -152,7 +173,7 @@ def _first_line(tree: nodes.Template, name: str) -> int | None:
     return min(lines, default=None)
 
 
-def _template_line(error: BaseException) -> int | None:
+def template_line(error: BaseException) -> int | None:
     """The line of the template being validated where a render failed: Jinja puts template frames in tracebacks."""
     lines = [frame.lineno for frame in traceback.extract_tb(error.__traceback__) if frame.filename == "<template>"]
     return lines[-1] if lines else None

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from web.console import auth, editor, handoffs, outbox
 from web.console.pages import PREFIX, security_headers
+from web.console.previews import PREVIEWS, Previews
 from web.console.sessions import Throttle, setup_sessions
 
 __all__ = ["PREFIX", "create_console"]
@@ -29,6 +30,7 @@ def create_console(secret: str | None, cookie_secure: bool | None, failure_delay
     setup_sessions(app, secret, cookie_secure)
     app[auth.THROTTLE] = Throttle()
     app[auth.FAILURE_DELAY] = failure_delay
+    app[PREVIEWS] = Previews()
     app.add_routes(auth.routes)
     app.add_routes(editor.routes)
     app.add_routes(outbox.routes)

@@ -11,14 +11,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
-from jinja2 import TemplateError
 from sqlalchemy.exc import SQLAlchemyError
 
 from parcels.check import shipment_variables
 from parcels.tracking_numbers import find_tracking_numbers
 from templates.manifest import manifest, samples
-from templates.renderer import render_source
-from templates.validation import validate
 from templates.versions import (
     MAX_SOURCE,
     PublishRefused,
@@ -36,6 +33,7 @@ from templates.versions import (
     shipped_source,
 )
 from web.console.pages import EDITORS, PREFIX, STAFF, render, see_other, staff_only
+from web.console.previews import PREVIEWS, PreviewRefused
 from web.console.sessions import flash
 from web.json_body import BadBody, read_json
 
@@ -131,29 +129,28 @@ def real_variables(message: str, number: str) -> dict[str, Any] | None:
     return {name: value for name, value in found.items() if name in declared}
 
 
-def preview(
-    message: str, channel: str, locale: str, source: str, sample: int, tracking_number: str | None = None
+async def preview_for(
+    request: web.Request, message: str, channel: str, locale: str, source: str, sample: int, number: str | None = None
 ) -> dict[str, Any]:
-    """The text a sample (or a real shipment) renders to, and every validation problem (with its line)."""
-    problems = [
-        {"kind": problem.kind, "message": problem.message, "line": problem.line}
-        for problem in validate(message, channel, locale, source)
-    ]
-    all_samples = samples(message)
-    variables = all_samples[sample] if 0 <= sample < len(all_samples) else {}
-    if tracking_number:
-        real = real_variables(message, tracking_number)
-        if real is None:
-            problems.append({"kind": "shipment", "message": f"no shipment {tracking_number}", "line": None})
-        else:
-            variables = real
-    text = None
+    """The preview of ``source`` with a sample, or a real parcel's facts (looked up here, rendered by a worker)."""
+    variables, problems = None, []
+    if number:
+        variables = await asyncio.to_thread(real_variables, message, number)
+        if variables is None:
+            problems.append({"kind": "shipment", "message": f"no shipment {number}", "line": None})
+    staff = request[STAFF]
+    return await request.app[PREVIEWS].run(staff.id, message, channel, locale, source, sample, variables, problems)
+
+
+async def with_preview(request: web.Request, context: dict[str, Any]) -> dict[str, Any]:
+    """The editor page's context with the preview of its source (or why there is none now)."""
+    args = (context["message"], context["channel"], context["locale"], context["source"], context["sample"])
     try:
-        text = render_source(source, message, channel, locale, variables)
-    except TemplateError as error:  # validate() rendered every sample: it has said why, unless the index is odd
-        if not problems:
-            problems.append({"kind": "render", "message": str(error), "line": getattr(error, "lineno", None)})
-    return {"ok": not problems, "text": text, "problems": problems, "characters": len(text or "")}
+        context["preview"] = await preview_for(request, *args)
+    except PreviewRefused as refused:
+        problem = {"kind": "preview", "message": f"No preview now: {refused}.", "line": None}
+        context["preview"] = {"ok": False, "text": None, "problems": [problem], "characters": 0}
+    return context
 
 
 @routes.post("/api/preview")
@@ -185,7 +182,10 @@ async def preview_api(request: web.Request) -> web.StreamResponse:
         check_key(message, channel, locale)
     except UnknownTemplate as error:
         return web.json_response({"error": str(error)}, status=404)
-    result = await asyncio.to_thread(preview, message, channel, locale, source, sample, number)
+    try:
+        result = await preview_for(request, message, channel, locale, source, sample, number)
+    except PreviewRefused as refused:
+        return web.json_response({"error": str(refused)}, status=refused.status)
     return web.json_response(result)
 
 
@@ -285,7 +285,6 @@ def editor_context(
             {"index": i, "label": sample_label(i, s), "data": shown_sample(s)} for i, s in enumerate(all_samples)
         ],
         "sample": sample,
-        "preview": preview(message, channel, locale, source, sample),
         "comparison": comparison,
         "compare_error": compare_error,
         "problems": [],
@@ -299,7 +298,7 @@ def editor_context(
 async def editor_page(request: web.Request) -> web.StreamResponse:
     message, channel, locale = _key_of(request)
     context = await asyncio.to_thread(editor_context, message, channel, locale, dict(request.query))
-    return await render(request, "editor", context)
+    return await render(request, "editor", await with_preview(request, context))
 
 
 def _draft_for_publishing(
@@ -340,7 +339,7 @@ async def save(request: web.Request) -> web.StreamResponse:
         context = await asyncio.to_thread(editor_context, message, channel, locale, {}, source)
         context["problems"] = [{"kind": p.kind, "message": p.message, "line": p.line} for p in refused.problems]
         context["refused_number"] = draft.number
-        return await render(request, "editor", context, status=422)
+        return await render(request, "editor", await with_preview(request, context), status=422)
     log.info("console: %s published %s/%s/%s version %s", author, message, channel, locale, version.number)
     await flash(request, "ok", f"Version {version.number} published: customers get it from now on.")
     return see_other(url)

@@ -86,6 +86,12 @@
         }),
       });
       if (mine !== sequence) return; // a newer request is on its way
+      if (response.status === 429 || response.status === 503) { // ours still running, or all busy: ask again
+        state.textContent = "Preview on its way…";
+        clearTimeout(timer);
+        timer = setTimeout(refresh, response.status === 429 ? 400 : 1500);
+        return;
+      }
       const body = await response.json();
       if (!response.ok) {
         showProblems([{ kind: "preview", message: body.error || `the preview failed (${response.status})`, line: null }]);
