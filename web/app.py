@@ -52,7 +52,15 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.add_routes(inbox.routes)
     app.add_routes(twilio_status.routes)
     app.router.add_get(PREFIX, _to_console)
-    app.add_subapp(PREFIX, create_console(settings.console_secret, settings.console_cookie_secure))
+    app.add_subapp(
+        PREFIX,
+        create_console(
+            settings.console_secret,
+            settings.console_cookie_secure,
+            failure_delay=settings.console_failure_delay,
+            trusted_proxies=settings.trusted_proxies,
+        ),
+    )
     app.router.add_static("/static/vendor", app[SETTINGS].vendor_dir)
     app.router.add_static("/static", STATIC_DIR)
     return app

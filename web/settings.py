@@ -33,6 +33,8 @@ class Settings:
     status_callback_url: str | None = None  # TWILIO_STATUS_CALLBACK_URL: the public URL Twilio signs
     rasa_url: str = "http://localhost:5005"  # RASA_URL: the Rasa server's HTTP API, for agents' messages
     rasa_token: str | None = None  # RASA_TOKEN
+    trusted_proxies: frozenset[str] = frozenset()  # TRUSTED_PROXIES: the entry points whose X-Forwarded-For counts
+    console_failure_delay: float = 0.4  # seconds added to every failed sign-in (tests set 0)
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -47,6 +49,7 @@ class Settings:
             status_callback_url=os.environ.get("TWILIO_STATUS_CALLBACK_URL") or None,
             rasa_url=os.environ.get("RASA_URL", "http://localhost:5005"),
             rasa_token=os.environ.get("RASA_TOKEN") or None,
+            trusted_proxies=frozenset(p.strip() for p in os.environ.get("TRUSTED_PROXIES", "").split(",") if p.strip()),
             vendor_dir=Path(
                 os.environ.get("WEB_VENDOR_DIR", PROJECT_ROOT / "node_modules" / "socket.io-client" / "dist")
             ),

@@ -320,3 +320,33 @@ class AgentAction(Base):
     action: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str | None] = mapped_column(String(500))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SignInAttempt(Base):
+    """One try at signing in to the console, kept so that every web process counts the same failures."""
+
+    __tablename__ = "sign_in_attempts"
+    __table_args__ = (
+        Index("ix_sign_in_attempts_email_at", "email", "at"),
+        Index("ix_sign_in_attempts_address_at", "address", "at"),
+        Index("ix_sign_in_attempts_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))  # as given, normalised (an unknown one too)
+    address: Mapped[str] = mapped_column(String(64))  # the client's IP address
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StaffSession(Base):
+    """A console sign-in. The cookie holds a random token; only its SHA-256 is kept here. Signing out revokes it
+    for every copy of the cookie."""
+
+    __tablename__ = "staff_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -7,7 +7,7 @@ from aiohttp import web
 from web.console import auth, editor, handoffs, outbox
 from web.console.pages import PREFIX, security_headers
 from web.console.previews import PREVIEWS, Previews
-from web.console.sessions import Throttle, setup_sessions
+from web.console.sessions import setup_sessions
 
 __all__ = ["PREFIX", "create_console"]
 
@@ -22,13 +22,18 @@ def _off(message: str) -> web.Application:
     return app
 
 
-def create_console(secret: str | None, cookie_secure: bool | None, failure_delay: float = 0.4) -> web.Application:
+def create_console(
+    secret: str | None,
+    cookie_secure: bool | None,
+    failure_delay: float = 0.4,
+    trusted_proxies: frozenset[str] = frozenset(),
+) -> web.Application:
     """The console as a sub-application; without a secret it only says how to turn it on."""
     if not secret:
         return _off("503: the staff console is off: set CONSOLE_SECRET_KEY to turn it on")
     app = web.Application(middlewares=[security_headers])
     setup_sessions(app, secret, cookie_secure)
-    app[auth.THROTTLE] = Throttle()
+    app[auth.TRUSTED_PROXIES] = trusted_proxies
     app[auth.FAILURE_DELAY] = failure_delay
     app[PREVIEWS] = Previews()
     app.add_routes(auth.routes)

@@ -5,18 +5,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from datetime import UTC, datetime
 
 from aiohttp import web
 from aiohttp_session import get_session
 
-from parcels.staff import MAX_PASSWORD, normalise_email, verify_staff
-from web.console.pages import EDITORS, PREFIX, STAFF, render, safe_next, see_other, staff_only
-from web.console.sessions import Throttle, flash, signed_in_id, start_signed_in
+from parcels.sign_in import attempt_sign_in, open_session, revoke_session
+from parcels.staff import MAX_PASSWORD, normalise_email
+from parcels.text import bad_character
+from web.clients import client_address
+from web.console.pages import EDITORS, PREFIX, STAFF, render, safe_next, see_other, signed_in_staff, staff_only
+from web.console.sessions import flash, session_token, start_signed_in
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
-THROTTLE = web.AppKey("console_throttle", Throttle)
+TRUSTED_PROXIES = web.AppKey("console_trusted_proxies", frozenset)  # whose X-Forwarded-For is believed
 FAILURE_DELAY = web.AppKey("console_failure_delay", float)  # seconds added to every failed sign-in
 WRONG = "wrong email or password"
 
@@ -27,7 +31,7 @@ def _home_for(role: str) -> str:
 
 @routes.get("/login")
 async def login_page(request: web.Request) -> web.StreamResponse:
-    if await signed_in_id(request) is not None and (target := safe_next(request.query.get("next"))):
+    if await signed_in_staff(request) is not None and (target := safe_next(request.query.get("next"))):
         return see_other(target)
     return await render(request, "login", {"next": safe_next(request.query.get("next")) or "", "email": ""})
 
@@ -39,26 +43,31 @@ async def login(request: web.Request) -> web.StreamResponse:
     password = str(form.get("password", ""))[:MAX_PASSWORD]
     target = safe_next(str(form.get("next", "")))
     context = {"next": target or "", "email": email}
-    throttle = request.app[THROTTLE]
-    if (wait := throttle.wait_left(email)) > 0:
-        minutes = max(1, math.ceil(wait / 60))
-        context["error"] = f"too many failed sign-ins for this email: try again in {minutes} minutes"
+    if bad_character(email) is not None:
+        context.update(email="", error="the email holds characters an email never has")
+        return await render(request, "login", context, status=400)
+    address = client_address(request, request.app[TRUSTED_PROXIES])
+    outcome = await asyncio.to_thread(attempt_sign_in, email, password, address, datetime.now(UTC))
+    if outcome.locked:
+        minutes = max(1, math.ceil(outcome.wait.total_seconds() / 60))
+        log.warning("console: sign-in refused, too many failures for %r or from %s", email, address)
+        context["error"] = f"too many failed sign-ins, for this email or from your address: try again in {minutes} min"
         return await render(request, "login", context, status=429)
-    staff = await asyncio.to_thread(verify_staff, email, password) if email and password else None
-    if staff is None:
-        throttle.failed(email)
+    if outcome.staff is None:
         await asyncio.sleep(request.app[FAILURE_DELAY])
-        log.info("console: failed sign-in for %r", email)
+        log.info("console: failed sign-in for %r from %s", email, address)
         context["error"] = WRONG
         return await render(request, "login", context, status=401)
-    throttle.succeeded(email)
-    await start_signed_in(request, staff.id)
-    log.info("console: %s signed in (%s)", staff.email, staff.role)
+    staff = outcome.staff
+    await start_signed_in(request, await asyncio.to_thread(open_session, staff.id, datetime.now(UTC)))
+    log.info("console: %s signed in (%s) from %s", staff.email, staff.role, address)
     return see_other(target or _home_for(staff.role))
 
 
 @routes.post("/logout")
 async def logout(request: web.Request) -> web.StreamResponse:
+    if (token := await session_token(request)) is not None:
+        await asyncio.to_thread(revoke_session, token, datetime.now(UTC))
     session = await get_session(request)
     session.invalidate()
     await flash(request, "info", "You have signed out.")

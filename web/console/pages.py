@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
 
-from parcels.staff import Role, StaffMember, get_staff
+from parcels.sign_in import staff_of_session
+from parcels.staff import Role, StaffMember
 from templates.renderer import environment
-from web.console.sessions import Handler, csrf_token, signed_in_id, take_flashes
+from web.console.sessions import Handler, csrf_token, session_token, take_flashes
 
 PREFIX = "/console"
 STAFF = web.RequestKey("console_staff", StaffMember)  # the signed-in staff member
@@ -79,6 +81,12 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+async def signed_in_staff(request: web.Request) -> StaffMember | None:
+    """Who this request's cookie signs in, per the database: None when signed out, expired or deactivated."""
+    token = await session_token(request)
+    return None if token is None else await asyncio.to_thread(staff_of_session, token, datetime.now(UTC))
+
+
 def staff_only(
     *roles: Role, api: bool = False
 ) -> Callable[[Callable[[web.Request], Awaitable[web.StreamResponse]]], Handler]:
@@ -87,8 +95,7 @@ def staff_only(
     def wrap(handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> Handler:
         @functools.wraps(handler)
         async def guarded(request: web.Request) -> web.StreamResponse:
-            staff_id = await signed_in_id(request)
-            staff = None if staff_id is None else await asyncio.to_thread(get_staff, staff_id)
+            staff = await signed_in_staff(request)
             if staff is None:
                 if api:
                     return web.json_response({"error": "sign in first"}, status=401)

@@ -1,5 +1,5 @@
-"""The console's sessions: an encrypted cookie (Fernet, key derived from CONSOLE_SECRET_KEY), CSRF tokens,
-and a cap on failed sign-ins per email."""
+"""The console's sessions: an encrypted cookie (Fernet, key derived from CONSOLE_SECRET_KEY) that holds the
+token of a session kept in the database (``parcels.sign_in``), and CSRF tokens."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import base64
 import hashlib
 import hmac
 import secrets
-import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -16,9 +14,11 @@ from aiohttp_session import Session, get_session, new_session, session_middlewar
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography import fernet
 
+from parcels.sign_in import SESSION_LIFETIME
+
 COOKIE_NAME = "console_session"
 COOKIE_PATH = "/console"
-LIFETIME = 8 * 3600  # seconds a sign-in lasts, however active
+LIFETIME = int(SESSION_LIFETIME.total_seconds())  # the cookie's; the session itself ends in the database
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
@@ -115,24 +115,18 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
 # --------------------------------------------------------------------------- sign-in state
 
 
-async def start_signed_in(request: web.Request, staff_id: int) -> Session:
-    """A fresh session (new CSRF token) for a staff member who has just signed in."""
+async def start_signed_in(request: web.Request, token: str) -> Session:
+    """A fresh cookie session (new CSRF token) holding the token of a session just opened in the database."""
     session = await new_session(request)
-    session["uid"] = staff_id
-    session["since"] = int(time.time())
+    session["token"] = token
     session["csrf"] = secrets.token_urlsafe(32)
     return session
 
 
-async def signed_in_id(request: web.Request) -> int | None:
-    session = await get_session(request)
-    uid, since = session.get("uid"), session.get("since")
-    if not isinstance(uid, int) or not isinstance(since, int):
-        return None
-    if time.time() - since > LIFETIME:
-        session.invalidate()
-        return None
-    return uid
+async def session_token(request: web.Request) -> str | None:
+    """The database session's token this cookie holds, if any (it may have been revoked since)."""
+    token = (await get_session(request)).get("token")
+    return token if isinstance(token, str) and len(token) <= 64 else None
 
 
 async def flash(request: web.Request, kind: str, text: str) -> None:
@@ -144,37 +138,3 @@ async def take_flashes(request: web.Request) -> list[dict[str, str]]:
     session = await get_session(request)
     notes = session.pop("flash", None) or []
     return [{"kind": kind, "text": text} for kind, text in notes]
-
-
-# --------------------------------------------------------------------------- failed sign-ins
-
-
-class Throttle:
-    """At most ``limit`` failed sign-ins per email in ``window`` seconds; in memory, per process."""
-
-    def __init__(self, limit: int = 5, window: float = 15 * 60) -> None:
-        self.limit, self.window = limit, window
-        self._failures: dict[str, deque[float]] = {}
-
-    def _recent(self, email: str, now: float) -> deque[float]:
-        failures = self._failures.get(email, deque())
-        while failures and now - failures[0] > self.window:
-            failures.popleft()
-        return failures
-
-    def wait_left(self, email: str, now: float | None = None) -> float:
-        """Seconds until this email may try again (0: now)."""
-        now = time.monotonic() if now is None else now
-        failures = self._recent(email, now)
-        return 0.0 if len(failures) < self.limit else self.window - (now - failures[0])
-
-    def failed(self, email: str, now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
-        failures = self._recent(email, now)
-        failures.append(now)
-        self._failures[email] = failures
-        if len(self._failures) > 10_000:  # keep memory bounded under a spray of emails
-            self._failures.pop(next(iter(self._failures)))
-
-    def succeeded(self, email: str) -> None:
-        self._failures.pop(email, None)
