@@ -25,6 +25,7 @@ bench: setup train  ## benchmarks: each prints a ratio against a baseline measur
 	@PYTHONPATH=. .venv/bin/python bench/chat_latency.py
 	@PYTHONPATH=. .venv/bin/python bench/notifier.py
 	@PYTHONPATH=. .venv/bin/python bench/preview_load.py
+	@PYTHONPATH=. .venv/bin/python bench/long_message.py
 
 clean:
 	rm -rf models results tests/artifacts var

@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.replies import channel_of, say, verified_phone_of
+from actions.replies import REFUSAL_RESPONSES, channel_of, refusal_of, say, verified_phone_of
 from parcels.check import PromiseAnswer, check_candidates, promise_message
 from parcels.claims import ClaimOutcome, claim_message, claimant_verification, make_claim
 from parcels.track import Finding
@@ -131,6 +131,9 @@ class ValidateClaimForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         if not value:  # the slot was cleared as the claim started: nothing was said yet
+            return {"postal_code": None}
+        if (refused := refusal_of(tracker)) is not None:  # too long, or media: not a try at the postal code
+            dispatcher.utter_message(response=REFUSAL_RESPONSES.get(refused, "utter_default"))
             return {"postal_code": None}
         match = _POSTAL_CODE.search(str(value))
         code = match.group(1) if match else None

@@ -74,8 +74,8 @@ def fallbacks_in_a_row(tracker: Tracker) -> int:
     for event in reversed(tracker.events):
         if event.get("event") == "resume":
             break
-        if event.get("event") != "user":
-            continue
+        if event.get("event") != "user" or (event.get("metadata") or {}).get("refused"):
+            continue  # a message the channel refused (too long, media) was neither understood nor not
         if ((event.get("parse_data") or {}).get("intent") or {}).get("name") not in NOT_UNDERSTOOD:
             break
         count += 1

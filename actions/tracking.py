@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.compensation import explain_promises
 from actions.handoff import fallbacks_in_a_row, hand_over
-from actions.replies import say
+from actions.replies import REFUSAL_RESPONSES, refusal_of, say
 from parcels.handoffs import Reason
 from parcels.track import Finding, answer_message, track_candidates
 from parcels.tracking_numbers import Candidate, find_tracking_numbers
@@ -63,6 +63,10 @@ class ActionFallback(Action):
         return "action_fallback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        refused = refusal_of(tracker)
+        if refused is not None:  # too long, or media: the shopper is asked for text that can be read
+            dispatcher.utter_message(response=REFUSAL_RESPONSES.get(refused, "utter_default"))
+            return []
         candidates = find_tracking_numbers(tracker.latest_message.get("text") or "")
         if candidates and tracker.get_slot("pending_request"):
             return await explain_promises(dispatcher, tracker, candidates)

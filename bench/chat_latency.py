@@ -116,9 +116,13 @@ def wait_for(url: str, timeout: float = 240) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-def turn(session: requests.Session, base: str, sender: str, text: str) -> tuple[float, list[dict]]:
+def turn(
+    session: requests.Session, base: str, sender: str, text: str, token: str | None = None
+) -> tuple[float, list[dict]]:
     started = time.perf_counter()
-    response = session.post(f"{base}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60)
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    body = {"sender": sender, "message": text}
+    response = session.post(f"{base}/webhooks/rest/webhook", json=body, headers=headers, timeout=60)
     elapsed = time.perf_counter() - started
     response.raise_for_status()
     return elapsed, response.json()
@@ -149,7 +153,11 @@ def main() -> int:
                 for i in range(args.turns + args.warmup):
                     number = numbers[i % len(numbers)]
                     ours_t, replies = turn(
-                        session, stack.rasa_url, f"bench-{i // 5}", f"¿dónde está mi paquete {number}?"
+                        session,
+                        stack.rasa_url,
+                        f"bench-{i // 5}",
+                        f"¿dónde está mi paquete {number}?",
+                        stack.rest_token,
                     )
                     if number not in " ".join(r.get("text", "") for r in replies):
                         raise RuntimeError(f"unexpected answer for {number}: {replies}")

@@ -5,18 +5,28 @@ Twilio posts every message the shopper sends to ``POST /webhooks/whatsapp/webhoo
 For each delivery, in this order:
 
 1. Not configured (no auth token or no public URL): 503 and a log line. The server still starts.
-2. ``X-Twilio-Signature`` checked with ``RequestValidator(auth_token)`` against the *public* URL,
+2. The parameters are read from the raw body exactly as Twilio sent them, empty values included (Twilio
+   signs every parameter it sends); a body that is not a form of distinct ``PascalCase`` names is 400.
+3. ``X-Twilio-Signature`` checked with ``RequestValidator(auth_token)`` against the *public* URL,
    the one set in Twilio's console (behind a proxy the request's own URL differs); missing or
    wrong: 403 and a log line, nothing else happens.
-3. A delivery Twilio retries (same ``I-Twilio-Idempotency-Token``, or the same ``MessageSid``)
-   within ``dedupe_seconds`` is acknowledged with an empty TwiML and not processed again. The
-   memory of recent deliveries is per process (bounded, with a TTL): two Rasa servers behind a
-   load balancer do not share it.
-4. A message that is only an opt-out or opt-in keyword (``config/opt_out.yml``) never reaches
+4. Each field Twilio always sends must be there with its format: ``MessageSid`` (``SM``/``MM`` + 32 hex,
+   and ``SmsSid``/``SmsMessageSid`` the same), ``AccountSid`` (ours, when configured), ``From`` and ``To``
+   in E.164 on the same channel, ``Body``, the counts (``NumMedia``...) as digits, ``ApiVersion``. The
+   signature joins names and values with no separator, so these formats are what keeps a captured
+   request from being re-shaped into "another" message: 400.
+5. A delivery Twilio retries (the same ``MessageSid``) is acknowledged with the first one's answer and
+   not processed again: within ``dedupe_seconds`` from this process's memory, later from the
+   conversation itself (its messages keep their ``MessageSid``).
+6. A message that is only an opt-out or opt-in keyword (``config/opt_out.yml``) never reaches
    the NLU: it is logged, posted to the app's consent hook (``OPT_OUT_HOOK_URL``) when there is
    one, and confirmed in the keyword's language.
-5. Anything else goes to the assistant; its replies come back in the HTTP response as TwiML
-   ``<Message>``s, each cut to the channel's limit.
+7. Media: its caption is read as the message; media (or a location) without text is answered that
+   only text can be read for now. The text is screened like every channel's (``bot.screening``).
+8. Anything else goes to the assistant, with the sender's proof in its metadata (``identity``: an HMAC
+   under ``CHANNEL_IDENTITY_SECRET`` of the sender and the MessageSid, ``bot.identity``): what the
+   actions take as "this is the customer's own phone". Its replies come back in the HTTP response as
+   TwiML ``<Message>``s, each cut to the channel's limit.
 
 Messages sent outside a webhook's answer (an agent's, through Rasa's ``tracker/events`` API with
 ``output_channel=latest``) go through Twilio's Messages API (``TwilioRestOutput``).
@@ -33,10 +43,12 @@ import asyncio
 import json
 import logging
 import os
+import re
 import time
 from collections import OrderedDict
 from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text, Tuple
+from urllib.parse import parse_qsl
 
 import aiohttp
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -46,7 +58,8 @@ from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import Message, MessagingResponse
 
-from bot import opt_out
+from bot import identity, opt_out
+from bot.screening import MEDIA, refused, screened
 
 logger = logging.getLogger(__name__)
 
@@ -54,12 +67,72 @@ WHATSAPP_PREFIX = "whatsapp:"
 # Twilio's limit for one message body (WhatsApp and SMS: longer SMS are sent as segments by Twilio).
 MAX_BODY = 1600
 SIGNATURE_HEADER = "X-Twilio-Signature"
-IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
 # Twilio's Webhook Rules sign with a shared key (HMAC-SHA256) instead of the auth token: not supported.
 SIGNATURE_SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
 HOOK_SECRET_HEADER = "X-Hook-Secret"
 # How long a repeated delivery waits for the first one's answer (Twilio gives up on a webhook after 15 s).
 REPEAT_WAIT_SECONDS = 10.0
+MAX_FORM = 64 * 1024  # bytes: Twilio's largest (1,600 characters, ten media URLs, profile) is a few kB
+PARAMETER_NAME = re.compile(r"[A-Z][A-Za-z0-9]{0,63}")
+MESSAGE_SID = re.compile(r"(SM|MM)[0-9a-f]{32}")
+ACCOUNT_SID = re.compile(r"AC[0-9a-f]{32}")
+ADDRESS = re.compile(r"(whatsapp:)?\+[1-9][0-9]{6,14}")
+MAX_MEDIA = 10
+API_VERSION = "2010-04-01"
+# What Twilio sends with every incoming message (Body empty for media without a caption), and its counts.
+ALWAYS_SENT = frozenset({"MessageSid", "SmsMessageSid", "SmsSid", "AccountSid", "From", "To", "Body", "NumMedia"})
+COUNTS = frozenset({"NumMedia", "NumSegments", "ReferralNumMedia"})
+
+
+class BadForm(ValueError):
+    """A request that is not a message Twilio could have sent: answered 400 with the reason."""
+
+
+def twilio_parameters(body: bytes) -> Dict[Text, Text]:
+    """The form exactly as sent, empty values kept; raises BadForm."""
+    if len(body) > MAX_FORM:
+        raise BadForm(f"the form is larger than {MAX_FORM} bytes")
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body))
+    except (UnicodeDecodeError, ValueError):
+        raise BadForm("the body is not a UTF-8 form") from None
+    parameters: Dict[Text, Text] = {}
+    for name, value in pairs:
+        if not PARAMETER_NAME.fullmatch(name):
+            raise BadForm(f"{name[:64]!r} is not a Twilio parameter name")
+        if name in parameters:
+            raise BadForm(f"{name} is given twice")
+        parameters[name] = value
+    return parameters
+
+
+def checked_fields(parameters: Dict[Text, Text], account_sid: Text) -> Tuple[Text, Text]:
+    """(sender, MessageSid) of a signed message whose fields have Twilio's formats; raises BadForm."""
+    missing = sorted(ALWAYS_SENT - set(parameters))
+    if missing:
+        raise BadForm(f"Twilio always sends {', '.join(missing)}")
+    for name in COUNTS & set(parameters):
+        if not (parameters[name].isascii() and parameters[name].isdigit() and len(parameters[name]) <= 3):
+            raise BadForm(f"{name} is not a count")
+    if parameters.get("ApiVersion", API_VERSION) != API_VERSION:
+        raise BadForm("ApiVersion is not Twilio's")
+    sid = parameters.get("MessageSid", "")
+    if not MESSAGE_SID.fullmatch(sid):
+        raise BadForm("MessageSid is not a message SID")
+    for alias in ("SmsSid", "SmsMessageSid"):
+        if parameters[alias] != sid:
+            raise BadForm(f"{alias} differs from MessageSid")
+    account = parameters.get("AccountSid", "")
+    if not ACCOUNT_SID.fullmatch(account) or (account_sid and account != account_sid):
+        raise BadForm("AccountSid is not this account's")
+    sender, to = parameters.get("From", ""), parameters.get("To", "")
+    if not ADDRESS.fullmatch(sender) or not ADDRESS.fullmatch(to):
+        raise BadForm("From and To must be E.164 numbers (whatsapp:+… on WhatsApp)")
+    if sender.startswith(WHATSAPP_PREFIX) != to.startswith(WHATSAPP_PREFIX):
+        raise BadForm("From and To are on different channels")
+    if int(parameters["NumMedia"]) > MAX_MEDIA:
+        raise BadForm(f"NumMedia is more than {MAX_MEDIA}")
+    return sender, sid
 
 
 class RecentDeliveries:
@@ -213,6 +286,7 @@ class TwilioWhatsAppInput(InputChannel):
             opt_out_hook_secret=setting("opt_out_hook_secret", "OPT_OUT_HOOK_SECRET"),
             opt_out_file=setting("opt_out_file", "OPT_OUT_FILE") or None,
             dedupe_seconds=float(setting("dedupe_seconds", "TWILIO_DEDUPE_SECONDS", "600")),
+            identity_secret=setting("identity_secret", "CHANNEL_IDENTITY_SECRET"),
             max_body=int(setting("max_body", "TWILIO_MAX_BODY", str(MAX_BODY))),
             account_sid=setting("account_sid", "TWILIO_ACCOUNT_SID"),
             whatsapp_from=setting("whatsapp_from", "TWILIO_WHATSAPP_FROM"),
@@ -228,6 +302,7 @@ class TwilioWhatsAppInput(InputChannel):
         opt_out_hook_secret: Text = "",
         opt_out_file: Optional[Text] = None,
         dedupe_seconds: float = 600.0,
+        identity_secret: Text = "",
         max_body: int = MAX_BODY,
         account_sid: Text = "",
         whatsapp_from: Text = "",
@@ -235,6 +310,7 @@ class TwilioWhatsAppInput(InputChannel):
         api_url: Text = "https://api.twilio.com",
     ) -> None:
         self.auth_token = auth_token
+        self.identity_secret = identity_secret
         self.account_sid, self.api_url = account_sid, api_url
         self.whatsapp_from, self.sms_from = whatsapp_from, sms_from
         self.public_url = public_url
@@ -251,6 +327,8 @@ class TwilioWhatsAppInput(InputChannel):
             )
         if not opt_out_hook_url:
             logger.warning("whatsapp channel: no OPT_OUT_HOOK_URL; opt-outs and opt-ins will only be logged")
+        if not identity_secret:
+            logger.warning("whatsapp channel: no CHANNEL_IDENTITY_SECRET; no shopper is recognised by their phone")
 
     @property
     def configured(self) -> bool:
@@ -262,7 +340,7 @@ class TwilioWhatsAppInput(InputChannel):
             return f"{self.public_url}?{request.query_string}"
         return self.public_url
 
-    def is_from_twilio(self, request: Request) -> bool:
+    def is_from_twilio(self, request: Request, parameters: Dict[Text, Text]) -> bool:
         signature = request.headers.get(SIGNATURE_HEADER)
         if not signature:
             logger.warning("whatsapp: refused a request without %s (403)", SIGNATURE_HEADER)
@@ -270,7 +348,7 @@ class TwilioWhatsAppInput(InputChannel):
         if request.headers.get(SIGNATURE_SETTINGS_HEADER):
             logger.warning("whatsapp: refused a request signed by a Webhook Rule's shared key: not supported (403)")
             return False
-        if self.validator is None or not self.validator.validate(self.signed_url(request), request.form, signature):
+        if self.validator is None or not self.validator.validate(self.signed_url(request), parameters, signature):
             logger.warning(
                 "whatsapp: refused a request whose signature does not match %s (403)", self.signed_url(request)
             )
@@ -307,36 +385,48 @@ class TwilioWhatsAppInput(InputChannel):
                 "whatsapp: consent hook failed (%s); consent record: %s", error, json.dumps(record, ensure_ascii=False)
             )
 
+    def metadata(self, channel: Text, sender: Text, phone: Text, sid: Text) -> Dict[Text, Any]:
+        """What the actions learn of the message: its channel and phone, and on WhatsApp the proof of its sender."""
+        metadata: Dict[Text, Any] = {"channel": channel, "phone": phone, "message_sid": sid}
+        if channel == "whatsapp" and self.identity_secret:
+            metadata["identity"] = identity.sign(self.identity_secret, identity.WHATSAPP_SENDER, sender, sid)
+        return metadata
+
+    async def already_processed(self, request: Request, sender: Text, sid: Text) -> bool:
+        """Whether the conversation already holds this message (a replay after the memory of deliveries)."""
+        agent = getattr(request.app.ctx, "agent", None)
+        store = getattr(agent, "tracker_store", None)
+        if store is None:
+            return False
+        tracker = await store.retrieve_full_tracker(sender)
+        return tracker is not None and any(getattr(e, "message_id", None) == sid for e in tracker.events)
+
     async def handle(
         self,
         request: Request,
+        parameters: Dict[Text, Text],
         sender: Text,
-        text: Text,
         sid: Text,
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
     ) -> Text:
         """The TwiML answer to one (new) message."""
         channel = "whatsapp" if sender.startswith(WHATSAPP_PREFIX) else "sms"
         phone = sender[len(WHATSAPP_PREFIX) :] if channel == "whatsapp" else sender
-        match = self.keywords.match(text)
+        body = parameters.get("Body", "").strip()
+        match = self.keywords.match(body)
         if match is not None:
-            await self.record_consent(match, phone, channel, text, sid)
+            await self.record_consent(match, phone, channel, body, sid)
             text = confirmation(request, opt_out.Keywords.response_name(match), match.language)
             return twiml_of([{"text": text}], self.max_body)
-        if not text:
-            # Media, a location or an empty body: nothing the assistant understands yet.
-            logger.info("whatsapp: message %s without text (NumMedia=%s) ignored", sid, request.form.get("NumMedia"))
-            return twiml_of([])
+        metadata = self.metadata(channel, sender, phone, sid)
+        media = int(parameters.get("NumMedia") or "0")
+        if body:  # with media, the caption is the message
+            text, metadata = screened(body, {**metadata, "media": media} if media else metadata)
+        else:  # media or a location without a word, or an empty body
+            text, metadata = refused(MEDIA, "", {**metadata, "media": media})
         output = TwiMLOutput(channel)
         await on_new_message(
-            UserMessage(
-                text,
-                output,
-                sender_id=sender,
-                input_channel=channel,
-                message_id=sid or None,
-                metadata={"channel": channel, "phone": phone, "message_sid": sid},
-            )
+            UserMessage(text, output, sender_id=sender, input_channel=channel, message_id=sid, metadata=metadata)
         )
         return output.twiml(self.max_body)
 
@@ -352,22 +442,25 @@ class TwilioWhatsAppInput(InputChannel):
             if not self.configured:
                 logger.error("whatsapp: a request arrived but the channel is not configured (503)")
                 return response.text("channel not configured", status=503)
-            if not self.is_from_twilio(request):
+            try:
+                parameters = twilio_parameters(request.body or b"")
+            except BadForm as error:
+                logger.warning("whatsapp: refused a request that is not Twilio's form: %s (400)", error)
+                return response.text(str(error), status=400)
+            if not self.is_from_twilio(request, parameters):
                 return response.text("forbidden", status=403)
+            try:
+                sender, sid = checked_fields(parameters, self.account_sid)
+            except BadForm as error:
+                logger.warning("whatsapp: refused a signed request with a malformed field: %s (400)", error)
+                return response.text(str(error), status=400)
 
-            sender = request.form.get("From") or ""
-            text = (request.form.get("Body") or "").strip()
-            sid = request.form.get("MessageSid") or request.form.get("SmsMessageSid") or ""
-            token = request.headers.get(IDEMPOTENCY_HEADER) or ""
-            if not sender:
-                logger.warning("whatsapp: a signed request without From (400)")
-                return response.text("no From", status=400)
-            keys = [f"token:{token}" if token else "", f"sid:{sid}" if sid else ""]
+            keys = [f"sid:{sid}"]
             repeat, answer = self.recent.claim(keys)
             if repeat:
                 # Twilio retries when it got no good answer in time: give this delivery the first one's
                 # answer (waiting a little if it is still being worked out), never process it twice.
-                logger.info("whatsapp: delivery %s (token %s) already received; not processed again", sid, token)
+                logger.info("whatsapp: delivery %s already received; not processed again", sid)
                 try:
                     twiml = await asyncio.wait_for(asyncio.shield(answer), timeout=REPEAT_WAIT_SECONDS)
                 except (asyncio.TimeoutError, asyncio.CancelledError):
@@ -376,7 +469,10 @@ class TwilioWhatsAppInput(InputChannel):
 
             twiml = twiml_of([])
             try:
-                twiml = await self.handle(request, sender, text, sid, on_new_message)
+                if await self.already_processed(request, sender, sid):
+                    logger.warning("whatsapp: message %s is already in its conversation; not processed again", sid)
+                else:
+                    twiml = await self.handle(request, parameters, sender, sid, on_new_message)
             except Exception:
                 # Forget the delivery so that Twilio's retry, if any, is processed rather than swallowed.
                 self.recent.forget(keys)

@@ -9,7 +9,8 @@ scripts/train.sh
 # Secrets live in .env (read by honcho), each made once with a random value.
 touch .env && chmod 600 .env
 for name in RASA_TOKEN TRACKING_API_KEY BACK_OFFICE_API_KEY OPT_OUT_HOOK_SECRET \
-  CONSOLE_SECRET_KEY CONSOLE_ADMIN_PASSWORD CONSOLE_MARKETER_PASSWORD CONSOLE_AGENT_PASSWORD; do
+  CONSOLE_SECRET_KEY CONSOLE_ADMIN_PASSWORD CONSOLE_MARKETER_PASSWORD CONSOLE_AGENT_PASSWORD \
+  REST_CHANNEL_TOKEN CHAT_SESSION_SECRET CHANNEL_IDENTITY_SECRET; do
   if ! grep -q "^$name=" .env; then
     echo "$name=$(python3 -c 'import secrets; print(secrets.token_hex(16))')" >> .env
     echo "==> wrote a new $name to .env"
@@ -34,6 +35,7 @@ cat <<INFO
 
   Web chat:        http://localhost:8080/
   Rasa HTTP API:   http://localhost:5005/  (token: RASA_TOKEN in .env)
+  REST channel:    POST http://localhost:5005/webhooks/rest/webhook  (Authorization: Bearer REST_CHANNEL_TOKEN)
   Ingestion API:   POST http://localhost:8080/api/tracking/events  (X-Api-Key: TRACKING_API_KEY in .env)
   Claims API:      GET/PATCH http://localhost:8080/api/claims  (X-Api-Key: BACK_OFFICE_API_KEY in .env)
   Staff console:   http://localhost:8080/console/  (admin@example.com: CONSOLE_ADMIN_PASSWORD,

@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 export RASA_TELEMETRY_ENABLED=false
 
 fingerprint=$( {
-  find config.yml domain.yml data -type f -print0 | sort -z | xargs -0 sha256sum
+  find config.yml domain.yml data bot/tokenizer.py -type f -print0 | sort -z | xargs -0 sha256sum
   grep -E '^(rasa|tensorflow)==' requirements/rasa.txt
 } | sha256sum | cut -d' ' -f1)
 if [ -f models/assistant.tar.gz ] && [ "$(cat models/assistant.sha256 2>/dev/null)" = "$fingerprint" ]; then

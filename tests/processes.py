@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
-from twilio.request_validator import RequestValidator
 
 from tests.twilio_loopback import TwilioLoopback, running_twilio
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "assistant.tar.gz"
+# The WhatsApp connector's memory of deliveries, short here so that a test can reach past it (a replay).
+DEDUPE_SECONDS = 4
 
 
 def free_port() -> int:
@@ -38,16 +39,21 @@ class Stack:
     twilio_auth_token: str  # the stack's Twilio settings: signed webhooks and status callbacks work
     whatsapp_url: str  # the public URL Twilio signs incoming messages for
     twilio: TwilioLoopback  # where the stack's messages outside a webhook's answer go
+    rest_token: str  # the REST channel's token (REST_CHANNEL_TOKEN)
+    secrets: dict[str, str]  # CHAT_SESSION_SECRET and CHANNEL_IDENTITY_SECRET, shared by the processes
+    pids: dict[str, int]  # rasa, actions, web
 
     @property
     def status_callback_url(self) -> str:
         return f"{self.web_url}/twilio/status"
 
-    def whatsapp(self, sender: str, text: str) -> requests.Response:
-        """An incoming WhatsApp message, signed as Twilio signs it, to the stack's Rasa."""
-        sid = "SM" + secrets.token_hex(16)
-        params = {"From": sender, "To": "whatsapp:+14155238886", "Body": text, "MessageSid": sid, "NumMedia": "0"}
-        signature = RequestValidator(self.twilio_auth_token).compute_signature(self.whatsapp_url, params)
+    def whatsapp(self, sender: str, text: str, media: tuple[str, ...] = ()) -> requests.Response:
+        """An incoming WhatsApp (or SMS) message, every field as Twilio sends it and signed, to the stack's Rasa."""
+        return self.post_twilio(self.twilio.incoming(sender, text, media=media))
+
+    def post_twilio(self, params: dict[str, str], signature: str | None = None) -> requests.Response:
+        """A webhook request as Twilio makes it: ``params`` signed for the public URL (or ``signature``)."""
+        signature = signature or self.twilio.signature(self.whatsapp_url, params)
         return requests.post(
             f"{self.rasa_url}/webhooks/whatsapp/webhook",
             data=params,
@@ -55,19 +61,29 @@ class Stack:
             timeout=60,
         )
 
+    def rest(self, body: object, token: str | None = None) -> requests.Response:
+        """A raw request to the REST channel, with the stack's token unless another is given."""
+        headers = {"Authorization": f"Bearer {self.rest_token if token is None else token}"}
+        return requests.post(f"{self.rasa_url}/webhooks/rest/webhook", json=body, headers=headers, timeout=60)
+
     def chat(self, sender: str, text: str, metadata: dict | None = None) -> list[str]:
-        """One turn over Rasa's REST channel: the texts the assistant answered."""
-        response = requests.post(
-            f"{self.rasa_url}/webhooks/rest/webhook",
-            json={"sender": sender, "message": text, "metadata": metadata or {}},
-            timeout=60,
-        )
+        """One turn over Rasa's REST channel (conversation ``rest:<sender>``): the texts the assistant answered."""
+        response = self.rest({"sender": sender, "message": text, "metadata": metadata or {}})
         response.raise_for_status()
         return [m["text"] for m in response.json() if "text" in m]
 
-    def slot(self, sender: str, name: str) -> object:
+    def tracker(self, conversation: str) -> dict:
+        # Rasa (Sanic) does not percent-decode path parameters: ":" and "+" stay as they are.
         response = requests.get(
-            f"{self.rasa_url}/conversations/{sender}/tracker", params={"token": self.token}, timeout=30
+            f"{self.rasa_url}/conversations/{conversation}/tracker", params={"token": self.token}, timeout=30
+        )
+        response.raise_for_status()
+        return dict(response.json())
+
+    def slot(self, sender: str, name: str) -> object:
+        """A slot of the REST conversation of ``sender``."""
+        response = requests.get(
+            f"{self.rasa_url}/conversations/rest:{sender}/tracker", params={"token": self.token}, timeout=30
         )
         response.raise_for_status()
         return response.json()["slots"].get(name)
@@ -101,6 +117,8 @@ def _running_stack(logs: Path, twilio: TwilioLoopback) -> Iterator[Stack]:
     logs.mkdir(parents=True, exist_ok=True)
     rasa_port, actions_port, web_port = free_port(), free_port(), free_port()
     token, api_key, twilio_token = secrets.token_hex(8), secrets.token_hex(8), twilio.auth_token
+    rest_token = secrets.token_hex(8)
+    shared = {"CHAT_SESSION_SECRET": secrets.token_hex(16), "CHANNEL_IDENTITY_SECRET": secrets.token_hex(16)}
     whatsapp_url = "https://bot.example.test/webhooks/whatsapp/webhook"
     endpoints = logs / "endpoints.yml"
     endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
@@ -123,6 +141,9 @@ def _running_stack(logs: Path, twilio: TwilioLoopback) -> Iterator[Stack]:
         "TWILIO_API_URL": twilio.base_url,
         "RASA_URL": f"http://127.0.0.1:{rasa_port}",
         "RASA_TOKEN": token,
+        "REST_CHANNEL_TOKEN": rest_token,
+        "TWILIO_DEDUPE_SECONDS": str(DEDUPE_SECONDS),
+        **shared,
     }
     commands = {
         "actions": [
@@ -177,6 +198,9 @@ def _running_stack(logs: Path, twilio: TwilioLoopback) -> Iterator[Stack]:
             twilio_auth_token=twilio_token,
             whatsapp_url=whatsapp_url,
             twilio=twilio,
+            rest_token=rest_token,
+            secrets=shared,
+            pids={name: process.pid for name, process in processes.items()},
         )
     finally:
         for process in processes.values():

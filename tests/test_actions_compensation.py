@@ -22,6 +22,7 @@ from actions.tracking import ActionTrackParcel
 from parcels.claims import list_claims
 from parcels.ingest import ingest_events
 from parcels.shipments import register_shipments
+from parcels.signatures import WHATSAPP_SENDER, sign
 from tests.factories import event_record, shipment_record
 
 LATE = "LP00012345678901"  # CHOICE_9 delivered 5 days late: 3,00 € coupon, granted automatically
@@ -29,13 +30,25 @@ STANDARD_LATE = "LP00012345678902"  # STANDARD, on application
 ON_TIME = "LP00012345678903"
 
 
+IDENTITY_SECRET = "identity-secret-for-tests"
+
+
 def tracker(
-    text: str, slots: dict[str, Any] | None = None, channel: str = "rest", sender: str = "shopper-1"
+    text: str,
+    slots: dict[str, Any] | None = None,
+    channel: str = "rest",
+    sender: str = "shopper-1",
+    metadata: dict[str, Any] | None = None,
 ) -> Tracker:
     return Tracker(
         sender_id=sender,
         slots={"postal_code_attempts": 0.0, **(slots or {})},
-        latest_message={"text": text, "intent": {"name": "claim_compensation"}, "entities": []},
+        latest_message={
+            "text": text,
+            "intent": {"name": "claim_compensation"},
+            "entities": [],
+            "metadata": metadata or {},
+        },
         events=[{"event": "user", "text": text, "input_channel": channel}],
         paused=False,
         followup_action=None,
@@ -152,15 +165,35 @@ async def test_saying_no_instead_of_the_postal_code_ends_the_claim(parcels: None
     assert await form.required_slots(["postal_code", "claim_confirmed"], dispatcher, done, {}) == []
 
 
-async def test_whatsapps_verified_number_replaces_the_postal_code(parcels: None) -> None:
+def signed(sender: str, sid: str = "SM" + "1" * 32, secret: str = IDENTITY_SECRET) -> dict[str, Any]:
+    """The metadata the WhatsApp connector gives a message it received signed by Twilio."""
+    proof = sign(secret, WHATSAPP_SENDER, sender, sid)
+    return {"channel": "whatsapp", "phone": sender.removeprefix("whatsapp:"), "message_sid": sid, "identity": proof}
+
+
+async def test_whatsapps_verified_number_replaces_the_postal_code(
+    parcels: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHANNEL_IDENTITY_SECRET", IDENTITY_SECRET)
     form = ValidateClaimForm()
     slots = ["postal_code", "claim_confirmed"]
-    own = tracker("quiero reclamar", {"claim_number": STANDARD_LATE}, "whatsapp", "whatsapp:+34699000111")
-    assert await form.required_slots(slots, CollectingDispatcher(), own, {}) == ["claim_confirmed"]
-    someone_else = tracker("quiero reclamar", {"claim_number": STANDARD_LATE}, "whatsapp", "whatsapp:+34600000000")
-    assert await form.required_slots(slots, CollectingDispatcher(), someone_else, {}) == slots
-    typed_on_the_web = tracker("+34699000111", {"claim_number": STANDARD_LATE}, "rest", "+34699000111")
-    assert await form.required_slots(slots, CollectingDispatcher(), typed_on_the_web, {}) == slots
+    claim = {"claim_number": STANDARD_LATE}
+
+    async def asked(sender: str, metadata: dict[str, Any] | None, channel: str = "whatsapp") -> list[str]:
+        return await form.required_slots(
+            slots, CollectingDispatcher(), tracker("sí", claim, channel, sender, metadata), {}
+        )
+
+    own = "whatsapp:+34699000111"
+    assert await asked(own, signed(own)) == ["claim_confirmed"]
+    assert await asked("whatsapp:+34600000000", signed("whatsapp:+34600000000")) == slots  # not the customer
+    assert await asked(own, None) == slots  # the channel's name proves nothing
+    assert await asked(own, signed(own, secret="another secret")) == slots  # a proof we did not make
+    assert await asked(own, {**signed(own), "message_sid": "SM" + "2" * 32}) == slots  # another message's
+    assert await asked(f"rest:{own}", signed(own), "rest") == slots  # a REST caller copying it
+    assert await asked("+34699000111", None, "rest") == slots  # typed on the web
+    monkeypatch.delenv("CHANNEL_IDENTITY_SECRET")
+    assert await asked(own, signed(own)) == slots  # no secret configured: nobody is verified by phone
 
 
 async def test_confirmed_claims_are_filed_once(parcels: None) -> None:

@@ -72,10 +72,11 @@ def message(text: str, sender: str | None = None) -> dict[str, str]:
     sid = "SM" + uuid.uuid4().hex
     return {
         "From": sender,
-        "To": "whatsapp:+34910000000",
+        "To": "whatsapp:+34910000000" if sender.startswith("whatsapp:") else "+34910000000",
         "Body": text,
         "MessageSid": sid,
         "SmsMessageSid": sid,
+        "SmsSid": sid,
         "AccountSid": "AC" + "0" * 32,
         "NumMedia": "0",
     }

@@ -145,15 +145,15 @@ def test_not_understood_twice_in_a_row_or_a_disputed_decision_brings_a_person(st
     puzzled = f"rest-puzzled-{time.time_ns()}"
     first_text, second_text = not_understood(stack)[:2]
     [first] = stack.chat(puzzled, first_text)
-    assert "atención al cliente" not in first and open_handoff(puzzled) is None
+    assert "atención al cliente" not in first and open_handoff(f"rest:{puzzled}") is None
     [second] = stack.chat(puzzled, second_text)
     assert "atención al cliente" in second
-    handoff = open_handoff(puzzled)
+    handoff = open_handoff(f"rest:{puzzled}")
     assert handoff is not None and handoff.reason is Reason.NOT_UNDERSTOOD
     assert stack.chat(puzzled, "¿hola?") == []  # paused
 
     unhappy = f"rest-unhappy-{time.time_ns()}"
     [told] = stack.chat(unhappy, "no estoy de acuerdo con la resolución de mi reclamación, quiero que la revisen")
     assert "no estás de acuerdo" in told
-    handoff = open_handoff(unhappy)
+    handoff = open_handoff(f"rest:{unhappy}")
     assert handoff is not None and handoff.reason is Reason.DISPUTE

@@ -266,6 +266,63 @@ class TwilioLoopback:
     def async_http_client(self, **kwargs: Any) -> AsyncTwilioHttpClient:
         return AsyncRedirectingHttpClient(self.base_url, **kwargs)
 
+    # ----- incoming messages, as Twilio posts them to a webhook -----
+
+    def incoming(
+        self,
+        sender: str,
+        body: str,
+        *,
+        to: str | None = None,
+        media: Iterable[str] = (),
+        sid: str | None = None,
+        profile_name: str = "Lucía",
+    ) -> dict[str, str]:
+        """The form Twilio posts for a message a shopper sent: every parameter real Twilio sends, empty ones
+        included. WhatsApp (``whatsapp:+34…``): WaId, ProfileName, MessageType; SMS: the From*/To* geography,
+        empty for a Spanish number. ``media``: content types; media without a caption has an empty Body."""
+        media = list(media)
+        sid = sid or new_sid("MM" if media else "SM")
+        whatsapp = sender.startswith("whatsapp:")
+        to = to or ("whatsapp:+14155238886" if whatsapp else "+34911000000")
+        params = {
+            "ToCountry": "" if whatsapp else "ES",
+            "ToState": "",
+            "SmsMessageSid": sid,
+            "NumMedia": str(len(media)),
+            "ToCity": "",
+            "FromZip": "",
+            "SmsSid": sid,
+            "FromState": "",
+            "SmsStatus": "received",
+            "FromCity": "",
+            "Body": body,
+            "FromCountry": "" if whatsapp else "ES",
+            "To": to,
+            "ToZip": "",
+            "NumSegments": "1",
+            "ReferralNumMedia": "0",
+            "MessageSid": sid,
+            "AccountSid": self.account_sid,
+            "From": sender,
+            "ApiVersion": API_VERSION,
+        }
+        if whatsapp:
+            for name in ("ToCountry", "ToState", "ToCity", "FromZip", "FromState", "FromCity", "FromCountry", "ToZip"):
+                del params[name]
+            params.update(WaId=sender.removeprefix("whatsapp:+"), ProfileName=profile_name)
+            params["MessageType"] = media[0].split("/")[0] if media else "text"
+        for n, content_type in enumerate(media):
+            params[f"MediaContentType{n}"] = content_type
+            params[f"MediaUrl{n}"] = (
+                f"{TWILIO_API}/{API_VERSION}/Accounts/{self.account_sid}/Messages/{sid}/Media/{new_sid('ME')}"
+            )
+        return params
+
+    def signature(self, url: str, params: dict[str, str]) -> str:
+        """``X-Twilio-Signature`` of a webhook request to ``url`` (the public URL) with ``params``."""
+        return self._validator.compute_signature(url, params)
+
     # ----- status callbacks -----
 
     def send_status(
@@ -301,8 +358,8 @@ class TwilioLoopback:
             "To": message["to"],
             "From": message["from"] or "",
         }
-        if message["messaging_service_sid"]:
-            params["MessagingServiceSid"] = message["messaging_service_sid"]
+        # Twilio signs what it sends, blank values too: a message sent without a service has an empty one.
+        params["MessagingServiceSid"] = message["messaging_service_sid"] or ""
         if message["to"].startswith("whatsapp:"):
             params["ChannelPrefix"] = "whatsapp"
             params["ChannelToAddress"] = message["to"].removeprefix("whatsapp:")

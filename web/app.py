@@ -10,7 +10,7 @@ from notifications.conversation import RasaConversations
 from parcels.agent_hours import current_agent_hours
 from templates.renderer import set_source_provider
 from templates.versions import published_source
-from web import chat, claims, consent, inbox, ingestion, twilio_status
+from web import chat, claims, consent, inbox, ingestion, openapi, twilio_status
 from web.console import PREFIX, create_console
 from web.errors import api_errors
 from web.keys import RASA, SETTINGS
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.add_routes(consent.routes)
     app.add_routes(inbox.routes)
     app.add_routes(twilio_status.routes)
+    app.add_routes(openapi.routes)
     app.router.add_get(PREFIX, _to_console)
     app.add_subapp(
         PREFIX,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from aiohttp import web
@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from notifications.channels import inbox_conversation, inbox_key_of_parcel
 from notifications.detect import Status
+from parcels.signatures import CHAT_SESSION, sign
 from parcels.storage.db import session_scope
 from parcels.storage.models import Customer, Notification, Shipment
 from parcels.tracking_numbers import validate
@@ -44,6 +45,7 @@ class Inbox:
     conversation: str  # the Rasa sender id the chat page continues
     locale: str
     messages: list[dict[str, Any]]  # id, kind, text, sent_at
+    session_token: str | None = None  # the proof the socket.io channel asks for to continue it
 
 
 def _text(row: Notification) -> str | None:
@@ -137,4 +139,6 @@ async def get_inbox(request: web.Request) -> web.Response:
         return _json({"error": "the database is unavailable; no message was lost or marked read, try again"}, 503)
     if inbox is None:
         return _json({"error": "no inbox at this address; check the link"}, 404)
-    return _json(asdict(inbox))
+    secret = request.app[SETTINGS].chat_session_secret
+    token = sign(secret, CHAT_SESSION, inbox.conversation) if secret else None
+    return _json(asdict(replace(inbox, session_token=token)))

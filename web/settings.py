@@ -30,9 +30,11 @@ class Settings:
     console_cookie_secure: bool | None = None  # CONSOLE_COOKIE_SECURE; None: on unless the host is local
     consent_hook_secret: str | None = None  # OPT_OUT_HOOK_SECRET, shared with the WhatsApp/SMS connector
     twilio_auth_token: str | None = None  # TWILIO_AUTH_TOKEN: checks the signature of status callbacks
+    twilio_account_sid: str | None = None  # TWILIO_ACCOUNT_SID: a status callback must be for this account
     status_callback_url: str | None = None  # TWILIO_STATUS_CALLBACK_URL: the public URL Twilio signs
     rasa_url: str = "http://localhost:5005"  # RASA_URL: the Rasa server's HTTP API, for agents' messages
     rasa_token: str | None = None  # RASA_TOKEN
+    chat_session_secret: str | None = None  # CHAT_SESSION_SECRET, shared with the socket.io channel
     trusted_proxies: frozenset[str] = frozenset()  # TRUSTED_PROXIES: the entry points whose X-Forwarded-For counts
     console_failure_delay: float = 0.4  # seconds added to every failed sign-in (tests set 0)
 
@@ -46,9 +48,11 @@ class Settings:
             console_cookie_secure=_flag(os.environ.get("CONSOLE_COOKIE_SECURE")),
             consent_hook_secret=os.environ.get("OPT_OUT_HOOK_SECRET") or None,
             twilio_auth_token=os.environ.get("TWILIO_AUTH_TOKEN") or None,
+            twilio_account_sid=os.environ.get("TWILIO_ACCOUNT_SID") or None,
             status_callback_url=os.environ.get("TWILIO_STATUS_CALLBACK_URL") or None,
             rasa_url=os.environ.get("RASA_URL", "http://localhost:5005"),
             rasa_token=os.environ.get("RASA_TOKEN") or None,
+            chat_session_secret=os.environ.get("CHAT_SESSION_SECRET") or None,
             trusted_proxies=frozenset(p.strip() for p in os.environ.get("TRUSTED_PROXIES", "").split(",") if p.strip()),
             vendor_dir=Path(
                 os.environ.get("WEB_VENDOR_DIR", PROJECT_ROOT / "node_modules" / "socket.io-client" / "dist")

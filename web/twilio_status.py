@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from datetime import UTC, datetime
 
 from aiohttp import web
@@ -18,10 +19,16 @@ from twilio.request_validator import RequestValidator
 
 from notifications.provider_status import record
 from parcels.storage.db import session_scope
+from web.forms import read_form
 from web.keys import SETTINGS
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
+
+MAX_FORM = 16 * 1024
+MESSAGE_SID = re.compile(r"(SM|MM)[0-9a-f]{32}")
+STATUS = re.compile(r"[a-z_]{1,32}")
+ERROR_CODE = re.compile(r"[0-9]{1,6}")
 
 
 def apply(sid: str, provider_status: str, error_code: str | None) -> str:
@@ -35,18 +42,27 @@ async def status_callback(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     if not (settings.twilio_auth_token and settings.status_callback_url):
         return web.Response(status=503, text="set TWILIO_AUTH_TOKEN and TWILIO_STATUS_CALLBACK_URL")
-    form = dict(await request.post())
+    if request.content_length is not None and request.content_length > MAX_FORM:
+        return web.Response(status=413, text="the form is too large for a status callback")
+    posted = await read_form(request, ("application/x-www-form-urlencoded",))  # blank values too: all signed
+    form = {name: str(value) for name, value in posted.items()}
+    if len(form) != len(posted):
+        return web.Response(status=400, text="a parameter is given twice")
     signature = request.headers.get("X-Twilio-Signature", "")
     validator = RequestValidator(settings.twilio_auth_token)
     if not signature or not validator.validate(settings.status_callback_url, form, signature):
         log.warning("status callback refused: bad or missing X-Twilio-Signature from %s", request.remote)
         return web.Response(status=403, text="bad signature")
-    sid, status = str(form.get("MessageSid", "")), str(form.get("MessageStatus", ""))
-    if not sid or not status:
-        return web.Response(status=400, text="MessageSid and MessageStatus are required")
-    error_code = form.get("ErrorCode")
+    sid, status, error_code = form.get("MessageSid", ""), form.get("MessageStatus", ""), form.get("ErrorCode", "")
+    if not MESSAGE_SID.fullmatch(sid) or not STATUS.fullmatch(status):
+        return web.Response(status=400, text="MessageSid and MessageStatus are required, in Twilio's formats")
+    if error_code and not ERROR_CODE.fullmatch(error_code):
+        return web.Response(status=400, text="ErrorCode must be Twilio's number")
+    account = form.get("AccountSid", "")
+    if settings.twilio_account_sid and account != settings.twilio_account_sid:
+        return web.Response(status=400, text="AccountSid is not this account's")
     try:
-        outcome = await asyncio.to_thread(apply, sid, status, str(error_code) if error_code else None)
+        outcome = await asyncio.to_thread(apply, sid, status, error_code or None)
     except SQLAlchemyError:
         log.exception("storing a status callback failed")
         return web.Response(status=503, text="database unavailable; Twilio will retry")

@@ -16,6 +16,7 @@ from parcels.text import bad_character
 from web.clients import client_address
 from web.console.pages import EDITORS, PREFIX, STAFF, render, safe_next, see_other, signed_in_staff, staff_only
 from web.console.sessions import flash, session_token, start_signed_in
+from web.forms import read_form
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -38,7 +39,7 @@ async def login_page(request: web.Request) -> web.StreamResponse:
 
 @routes.post("/login")
 async def login(request: web.Request) -> web.StreamResponse:
-    form = await request.post()
+    form = await read_form(request)
     email = normalise_email(str(form.get("email", "")))[:254]
     password = str(form.get("password", ""))[:MAX_PASSWORD]
     target = safe_next(str(form.get("next", "")))

@@ -35,6 +35,7 @@ from templates.versions import (
 from web.console.pages import EDITORS, PREFIX, STAFF, render, see_other, staff_only
 from web.console.previews import PREVIEWS, PreviewRefused
 from web.console.sessions import flash
+from web.forms import read_form
 from web.json_body import BadBody, read_json
 
 log = logging.getLogger(__name__)
@@ -315,7 +316,7 @@ def _draft_for_publishing(
 @staff_only(*EDITORS)
 async def save(request: web.Request) -> web.StreamResponse:
     message, channel, locale = _key_of(request)
-    form = await request.post()
+    form = await read_form(request)
     source = str(form.get("source", "")).replace("\r\n", "\n")
     comment = str(form.get("comment", "")).strip()[:500] or None
     action = form.get("action")
@@ -349,7 +350,7 @@ async def save(request: web.Request) -> web.StreamResponse:
 @staff_only(*EDITORS)
 async def roll_back(request: web.Request) -> web.StreamResponse:
     message, channel, locale = _key_of(request)
-    form = await request.post()
+    form = await read_form(request)
     url = f"{PREFIX}/templates/{message}/{channel}/{locale}"
     version_id = str(form.get("version_id", ""))
     try:

@@ -61,13 +61,24 @@ def queue_view(view: HandoffView, now: datetime) -> dict[str, Any]:
     return body
 
 
+def shopper_text(event: dict[str, Any]) -> str:
+    """What the shopper wrote; for a message the channel did not let the assistant read, what is known of it."""
+    metadata = event.get("metadata") or {}
+    refused = metadata.get("refused")
+    if refused == "too_long":
+        return f"[too long to read: {metadata.get('length', '?')} characters] {metadata.get('excerpt', '')}…"
+    if refused == "media":
+        return f"[{metadata.get('media') or 'no'} media, no text]"
+    return str(event.get("text") or "")
+
+
 def transcript(tracker: dict[str, Any]) -> list[dict[str, Any]]:
     """Who said what: the shopper, the assistant, an agent (by name), and when the assistant paused or resumed."""
     items: list[dict[str, Any]] = []
     for event in tracker.get("events") or []:
         kind, at = event.get("event"), datetime.fromtimestamp(event.get("timestamp") or 0, UTC).isoformat()
         if kind == "user":
-            items.append({"who": "shopper", "name": None, "text": event.get("text") or "", "at": at})
+            items.append({"who": "shopper", "name": None, "text": shopper_text(event), "at": at})
         elif kind == "bot" and event.get("text"):
             agent = (event.get("metadata") or {}).get("agent")
             who = "agent" if agent else "assistant"

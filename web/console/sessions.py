@@ -15,6 +15,7 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography import fernet
 
 from parcels.sign_in import SESSION_LIFETIME
+from web.forms import read_form
 
 COOKIE_NAME = "console_session"
 COOKIE_PATH = "/console"
@@ -102,7 +103,7 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
     session = await get_session(request)
     given = request.headers.get(CSRF_HEADER)
     if given is None and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        form = await request.post()
+        form = await read_form(request)
         value = form.get(CSRF_FIELD)
         given = value if isinstance(value, str) else None
     if not _same(given, session.get("csrf")):

@@ -41,7 +41,7 @@
     status.classList.toggle("chat__status--online", online);
   }
 
-  // The inbox's conversation id, or null for the shopper's own chat (an unknown key).
+  // The inbox's conversation {session_id, session_token}, or null for the shopper's own chat (an unknown key).
   async function openInbox(key) {
     if (!/^[0-9a-f]{32}$/.test(key)) {
       add(root.dataset.textInboxUnknown, "bot");
@@ -54,27 +54,39 @@
         welcome.textContent = root.dataset.textInboxWelcome;
       }
       inbox.messages.forEach(addNotice);
-      return inbox.conversation;
+      return inbox.session_token ? { session_id: inbox.conversation, session_token: inbox.session_token } : null;
     }
     if (response && response.status === 404) {
       add(root.dataset.textInboxUnknown, "bot");
       return null;
     }
-    // Not readable now: the conversation still knows the parcel, so the shopper can go on.
+    // Not readable now: the shopper can still ask, in a conversation of their own.
     add(root.dataset.textInboxUnavailable, "bot");
-    return "inbox-" + key;
+    return null;
   }
 
+  // The conversation this browser was given before ({session_id, session_token}), if any.
+  function stored() {
+    try {
+      const session = JSON.parse(window.localStorage.getItem(storageKey) || "null");
+      return session && session.session_id && session.session_token ? session : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  // The server issues the conversation (and its token); the page only asks to continue one it was given.
   function connect(inboxSession) {
-    sessionId = inboxSession || window.localStorage.getItem(storageKey);
+    let session = inboxSession || stored();
     socket = io(root.dataset.rasaUrl, { transports: ["websocket"], reconnection: true });
     socket.on("connect", function () {
-      socket.emit("session_request", { session_id: sessionId });
+      socket.emit("session_request", session || {});
     });
     socket.on("session_confirm", function (confirmed) {
-      sessionId = confirmed;
+      session = confirmed;
+      sessionId = confirmed.session_id;
       if (!inboxSession) {
-        window.localStorage.setItem(storageKey, sessionId);
+        window.localStorage.setItem(storageKey, JSON.stringify(confirmed));
       }
       setOnline(true);
     });
@@ -93,11 +105,7 @@
       return;
     }
     add(text, "user");
-    socket.emit("user_uttered", {
-      message: text,
-      session_id: sessionId,
-      metadata: { language: root.dataset.locale },
-    });
+    socket.emit("user_uttered", { message: text, metadata: { language: root.dataset.locale } });
     input.value = "";
     input.focus();
   });
