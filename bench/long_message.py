@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.processes import running_stack  # noqa: E402
+from tests.processes import rss_mib, running_stack  # noqa: E402
 
 HUNDRED_KB = ("donde esta mi paquete " * 5000)[:100_000]
 LONGEST_READ = ("a b " * 400)[:1600]
@@ -29,13 +29,6 @@ LONGEST_READ = ("a b " * 400)[:1600]
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise LookupError("no VmRSS")
 
 
 def main() -> None:

@@ -89,6 +89,14 @@ class Stack:
         return response.json()["slots"].get(name)
 
 
+def rss_mib(pid: int) -> float:
+    """A process's resident memory, in MiB (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise LookupError(f"no VmRSS for process {pid}")
+
+
 def _wait(url: str, process: subprocess.Popen, log: Path, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -5,18 +5,17 @@ choose its conversation; the REST channel needs its token."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
-import socketio
 from sqlalchemy import func, select
 
 from parcels.storage.db import session_scope
 from parcels.storage.models import Claim
 from tests.factories import shipment_record
 from tests.processes import Stack
+from tests.web_chat import web_chat
 
 pytestmark = pytest.mark.e2e
 
@@ -90,43 +89,22 @@ def test_a_rest_body_that_is_not_a_message_is_refused(stack: Stack, body: object
     assert response.json()["error"]
 
 
-async def _session(url: str, request: dict) -> dict:  # type: ignore[type-arg]
-    """What the socket.io channel confirms to a client that asks for ``request``."""
-    client = socketio.AsyncClient()
-    confirmed: asyncio.Future = asyncio.get_running_loop().create_future()
-    client.on("session_confirm", lambda data: confirmed.done() or confirmed.set_result(data))
-    await client.connect(url, transports=["websocket"])
-    try:
-        await client.emit("session_request", request)
-        return await asyncio.wait_for(confirmed, 10)
-    finally:
-        await client.disconnect()
-
-
 async def test_a_socketio_client_cannot_choose_its_conversation(stack: Stack) -> None:
     for wanted in (f"whatsapp:{PHONE}", "rest:someone", "inbox-" + "a" * 32, "web-" + "b" * 32):
-        confirmed = await _session(stack.rasa_url, {"session_id": wanted, "session_token": "0" * 64})
+        async with web_chat(stack.rasa_url) as chat:
+            confirmed = await chat.session({"session_id": wanted, "session_token": "0" * 64})
         assert confirmed["session_id"] != wanted and confirmed["session_id"].startswith("web-")
-    first = await _session(stack.rasa_url, {})
-    again = await _session(stack.rasa_url, first)
+    async with web_chat(stack.rasa_url) as chat:
+        first = await chat.session()
+    async with web_chat(stack.rasa_url) as chat:
+        again = await chat.session(first)
     assert again["session_id"] == first["session_id"]  # a conversation it was given, with its token
 
 
 async def test_a_socketio_message_speaks_in_the_sockets_conversation(stack: Stack) -> None:
-    client = socketio.AsyncClient()
-    loop = asyncio.get_running_loop()
-    confirmed: asyncio.Future = loop.create_future()
-    answered: asyncio.Future = loop.create_future()
-    client.on("session_confirm", lambda data: confirmed.done() or confirmed.set_result(data))
-    client.on("bot_uttered", lambda data: answered.done() or answered.set_result(data))
-    await client.connect(stack.rasa_url, transports=["websocket"])
-    try:
-        await client.emit("session_request", {})
-        session = await asyncio.wait_for(confirmed, 10)
-        target = f"whatsapp:{PHONE}"
-        await client.emit("user_uttered", {"message": "hola buenas", "session_id": target})
-        await asyncio.wait_for(answered, 30)
-    finally:
-        await client.disconnect()
+    target = f"whatsapp:{PHONE}"
+    async with web_chat(stack.rasa_url) as chat:
+        session = await chat.session()
+        await chat.say("hola buenas", session_id=target)
     assert "hola buenas" in user_texts(stack, session["session_id"])
     assert "hola buenas" not in (user_texts(stack, target) if stack.tracker(target)["events"] else [])

@@ -5,27 +5,18 @@ after it) are printed by ``bench/long_message.py``."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from pathlib import Path
 
 import pytest
-import socketio
 
-from tests.processes import Stack
+from tests.processes import Stack, rss_mib
+from tests.web_chat import web_chat
 
 pytestmark = pytest.mark.e2e
 
 HUNDRED_KB = ("donde esta mi paquete " * 5000)[:100_000]
 JUST_TOO_LONG = "x" * 1601
 TOO_LONG_ES, TOO_LONG_EN = "demasiado largo", "too long"
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise LookupError("no VmRSS")
 
 
 def sender() -> str:
@@ -61,20 +52,9 @@ def test_a_long_whatsapp_message_is_refused(stack: Stack) -> None:
 
 
 async def test_a_long_web_chat_message_is_refused(stack: Stack) -> None:
-    client = socketio.AsyncClient()
-    loop = asyncio.get_running_loop()
-    confirmed: asyncio.Future = loop.create_future()
-    answered: asyncio.Future = loop.create_future()
-    client.on("session_confirm", lambda data: confirmed.done() or confirmed.set_result(data))
-    client.on("bot_uttered", lambda data: answered.done() or answered.set_result(data))
-    await client.connect(stack.rasa_url, transports=["websocket"])
-    try:
-        await client.emit("session_request", {})
-        await asyncio.wait_for(confirmed, 10)
-        await client.emit("user_uttered", {"message": JUST_TOO_LONG * 5, "metadata": {"language": "en"}})
-        answer = await asyncio.wait_for(answered, 30)
-    finally:
-        await client.disconnect()
+    async with web_chat(stack.rasa_url) as chat:
+        await chat.session()
+        answer = await chat.say(JUST_TOO_LONG * 5, metadata={"language": "en"})
     assert TOO_LONG_EN in answer["text"]
 
 
