@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from parcels.storage.db import session_scope
 from parcels.storage.models import TemplateVersion
+from parcels.text import bad_character
 from templates.manifest import manifest
 from templates.renderer import TEMPLATES_DIR, message_path
 from templates.validation import Problem, validate
@@ -151,6 +152,18 @@ def get_version(version_id: int, engine: Engine | None = None) -> Version:
         return Version.of(row)
 
 
+def unstorable(source: str, comment: str | None = None) -> str | None:
+    """Why a draft cannot be kept (too long, or a character no text holds), or None."""
+    if len(source) > MAX_SOURCE:
+        return f"The template is too long ({len(source)} characters; at most {MAX_SOURCE})."
+    for number, line in enumerate(source.split("\n"), start=1):
+        if (problem := bad_character(line)) is not None:
+            return f"Line {number} of the template {problem}: remove it."
+    if comment is not None and (problem := bad_character(comment)) is not None:
+        return f"The comment {problem}: remove it."
+    return None
+
+
 def save_draft(
     message: str,
     channel: str,
@@ -163,8 +176,8 @@ def save_draft(
 ) -> Version:
     """Keep an edit as a new draft version; drafts are never used for customers."""
     check_key(message, channel, locale)
-    if len(source) > MAX_SOURCE:
-        raise ValueError(f"the template is too long ({len(source)} characters; at most {MAX_SOURCE})")
+    if (problem := unstorable(source, comment)) is not None:
+        raise ValueError(problem)
     with session_scope(engine) as session:
         last = session.scalar(select(func.max(TemplateVersion.number)).where(*_key(message, channel, locale))) or 0
         row = TemplateVersion(

@@ -31,6 +31,7 @@ from templates.versions import (
     rollback,
     save_draft,
     shipped_source,
+    unstorable,
 )
 from web.console.pages import EDITORS, PREFIX, STAFF, render, see_other, staff_only
 from web.console.previews import PREVIEWS, PreviewRefused
@@ -322,8 +323,8 @@ async def save(request: web.Request) -> web.StreamResponse:
     action = form.get("action")
     author = request[STAFF].email
     url = f"{PREFIX}/templates/{message}/{channel}/{locale}"
-    if len(source) > MAX_SOURCE:
-        await flash(request, "error", f"The template is too long ({len(source)} characters; at most {MAX_SOURCE}).")
+    if (problem := unstorable(source, comment)) is not None:
+        await flash(request, "error", problem + " Nothing was saved.")
         return see_other(url)
     if action == "draft":
         draft = await asyncio.to_thread(
