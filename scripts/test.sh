@@ -28,8 +28,9 @@ run_pytest -p no:cacheprovider
 
 if [ -n "${TEST_DATABASE_URL:-}" ] || { [ "$(id -u)" -eq 0 ] && command -v pg_lsclusters >/dev/null; }; then
   url=${TEST_DATABASE_URL:-$(scripts/postgres.sh parcels_test)}
+  conversations=${TEST_TRACKER_STORE_URL:-$(scripts/postgres.sh conversations_test)}
   echo "==> tests on PostgreSQL"
-  TEST_DATABASE_URL=$url run_pytest -p no:cacheprovider
+  TEST_DATABASE_URL=$url TEST_TRACKER_STORE_URL=$conversations run_pytest -p no:cacheprovider
 else
   echo "==> PostgreSQL not available here: set TEST_DATABASE_URL to run the suite on it"
 fi

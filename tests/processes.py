@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+from sqlalchemy import text
 
+from parcels.storage.db import make_engine
 from tests.twilio_loopback import TwilioLoopback, running_twilio
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +43,11 @@ class Stack:
     twilio: TwilioLoopback  # where the stack's messages outside a webhook's answer go
     rest_token: str  # the REST channel's token (REST_CHANNEL_TOKEN)
     secrets: dict[str, str]  # CHAT_SESSION_SECRET and CHANNEL_IDENTITY_SECRET, shared by the processes
-    pids: dict[str, int]  # rasa, actions, web
+    processes: Processes  # rasa, actions, web: their pids, and a way to kill and restart one
+
+    @property
+    def pids(self) -> dict[str, int]:
+        return self.processes.pids
 
     @property
     def status_callback_url(self) -> str:
@@ -89,12 +95,66 @@ class Stack:
         return response.json()["slots"].get(name)
 
 
+def fresh_conversations(logs: Path) -> str:
+    """The tracker store of a test run, emptied: ``TEST_TRACKER_STORE_URL`` (PostgreSQL), else a SQLite file."""
+    url = os.environ.get("TEST_TRACKER_STORE_URL")
+    if not url:
+        (logs / "conversations.db").unlink(missing_ok=True)
+        return f"sqlite:///{logs / 'conversations.db'}"
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS events"))
+    engine.dispose()
+    return url
+
+
 def rss_mib(pid: int) -> float:
     """A process's resident memory, in MiB (Linux)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise LookupError(f"no VmRSS for process {pid}")
+
+
+class Processes:
+    """The stack's processes, started from their commands, each with its health check."""
+
+    def __init__(self, commands: dict[str, list[str]], checks: dict[str, str], env: dict[str, str], logs: Path) -> None:
+        self.commands, self.checks, self.env, self.logs = commands, checks, env, logs
+        self.running: dict[str, subprocess.Popen] = {}
+
+    @property
+    def pids(self) -> dict[str, int]:
+        return {name: process.pid for name, process in self.running.items()}
+
+    def start(self, name: str) -> None:
+        log = (self.logs / f"{name}.log").open("a")
+        self.running[name] = subprocess.Popen(
+            self.commands[name], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+
+    def wait_healthy(self, name: str) -> None:
+        _wait(self.checks[name], self.running[name], self.logs / f"{name}.log", timeout=240 if name == "rasa" else 60)
+
+    def kill(self, name: str) -> None:
+        """``kill -9``: nothing is flushed or closed."""
+        self.running[name].kill()
+        self.running[name].wait(timeout=20)
+
+    def restart(self, name: str) -> None:
+        """Kill the process (-9) and start it again; returns when it is healthy."""
+        self.kill(name)
+        self.start(name)
+        self.wait_healthy(name)
+
+    def stop_all(self) -> None:
+        for process in self.running.values():
+            process.terminate()
+        for process in self.running.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 def _wait(url: str, process: subprocess.Popen, log: Path, timeout: float) -> None:
@@ -129,7 +189,10 @@ def _running_stack(logs: Path, twilio: TwilioLoopback) -> Iterator[Stack]:
     shared = {"CHAT_SESSION_SECRET": secrets.token_hex(16), "CHANNEL_IDENTITY_SECRET": secrets.token_hex(16)}
     whatsapp_url = "https://bot.example.test/webhooks/whatsapp/webhook"
     endpoints = logs / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
+    endpoints.write_text(
+        f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
+        "tracker_store:\n  type: bot.stores.ConversationStore\n"
+    )
     env = {
         **os.environ,
         "RASA_TELEMETRY_ENABLED": "false",
@@ -150,6 +213,7 @@ def _running_stack(logs: Path, twilio: TwilioLoopback) -> Iterator[Stack]:
         "RASA_URL": f"http://127.0.0.1:{rasa_port}",
         "RASA_TOKEN": token,
         "REST_CHANNEL_TOKEN": rest_token,
+        "TRACKER_STORE_URL": fresh_conversations(logs),
         "TWILIO_DEDUPE_SECONDS": str(DEDUPE_SECONDS),
         **shared,
     }
@@ -187,15 +251,14 @@ def _running_stack(logs: Path, twilio: TwilioLoopback) -> Iterator[Stack]:
         "web": f"http://127.0.0.1:{web_port}/healthz",
         "rasa": f"http://127.0.0.1:{rasa_port}/status?token={token}",
     }
-    processes: dict[str, subprocess.Popen] = {}
+    for name in commands:
+        (logs / f"{name}.log").unlink(missing_ok=True)
+    processes = Processes(commands, checks, env, logs)
     try:
-        for name, command in commands.items():
-            log = logs / f"{name}.log"
-            processes[name] = subprocess.Popen(
-                command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-            )
-        for name, url in checks.items():
-            _wait(url, processes[name], logs / f"{name}.log", timeout=240 if name == "rasa" else 60)
+        for name in commands:
+            processes.start(name)
+        for name in checks:
+            processes.wait_healthy(name)
         yield Stack(
             rasa_url=f"http://127.0.0.1:{rasa_port}",
             actions_url=f"http://127.0.0.1:{actions_port}",
@@ -208,13 +271,7 @@ def _running_stack(logs: Path, twilio: TwilioLoopback) -> Iterator[Stack]:
             twilio=twilio,
             rest_token=rest_token,
             secrets=shared,
-            pids={name: process.pid for name, process in processes.items()},
+            processes=processes,
         )
     finally:
-        for process in processes.values():
-            process.terminate()
-        for process in processes.values():
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        processes.stop_all()

@@ -15,8 +15,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'parcels.db'}"
 
 
-def database_url() -> str:
-    url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+def database_url(url: str | None = None) -> str:
+    """``url`` (else ``DATABASE_URL``, else the SQLite default) as SQLAlchemy 2 here reads it."""
+    url = url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     # Heroku-style and plain postgres URLs mean the psycopg 3 driver here.
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
@@ -25,7 +26,7 @@ def database_url() -> str:
 
 
 def make_engine(url: str | None = None) -> Engine:
-    url = url or database_url()
+    url = database_url(url)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
