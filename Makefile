@@ -1,7 +1,9 @@
+PROFILE ?= embedded
+
 .PHONY: run test setup train nlu-report lint format bench clean
 
-run:          ## install what is missing, train if stale, seed demo data, start every process
-	@scripts/run.sh
+run:          ## install what is missing, train if stale, seed demo data, start every process (PROFILE=production: PostgreSQL, Redis, 2 of each behind HAProxy)
+	@PROFILE=$(PROFILE) scripts/run.sh
 
 test:         ## the whole test suite (SQLite, then PostgreSQL when available)
 	@scripts/test.sh

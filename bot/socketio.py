@@ -10,6 +10,8 @@ issued, never one it names.
   is screened (``bot.screening``); a frame larger than ``MAX_FRAME`` bytes closes the socket.
 
 Without ``CHAT_SESSION_SECRET`` every page load starts a new conversation (and the channel says so once).
+With ``REDIS_URL`` several Rasa servers share their emits through Redis (python-socketio's Redis manager),
+behind an entry point that keeps each socket on one server.
 """
 
 import logging
@@ -24,7 +26,7 @@ from rasa.core.channels.socketio import SocketBlueprint, SocketIOOutput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from socketio import AsyncServer
+from socketio import AsyncRedisManager, AsyncServer
 
 from bot import identity
 from bot.screening import screened
@@ -84,8 +86,23 @@ class SignedSocketIOInput(InputChannel):
         token = identity.sign(self.session_secret, identity.CHAT_SESSION, conversation)
         return {"session_id": conversation, "session_token": token}
 
+    @staticmethod
+    def client_manager() -> Optional[AsyncRedisManager]:
+        """With ``REDIS_URL``, every Rasa server's emits go through Redis: a message written into a conversation on
+        one server (an agent's, a notification's) reaches the shopper's socket on whichever server holds it."""
+        url = os.environ.get("REDIS_URL")
+        if not url:
+            return None
+        logger.info("socketio: emits shared through Redis at %s", url.split("@")[-1])
+        return AsyncRedisManager(url, channel=os.environ.get("SOCKETIO_REDIS_CHANNEL", "web-chat"))
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], max_http_buffer_size=MAX_FRAME)
+        sio = AsyncServer(
+            async_mode="sanic",
+            cors_allowed_origins=[],
+            max_http_buffer_size=MAX_FRAME,
+            client_manager=self.client_manager(),
+        )
         socketio_webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio
 

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # `make run`: install what is missing, train if stale, seed demo data, start every process.
+# `make run PROFILE=production`: the same on PostgreSQL and Redis, two of every process behind HAProxy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+profile=${PROFILE:-embedded}
+case "$profile" in embedded|production) ;; *) echo "PROFILE must be embedded or production, not '$profile'" >&2; exit 2;; esac
 
 scripts/setup.sh
 scripts/train.sh
@@ -20,6 +23,20 @@ set -a; . ./.env; set +a
 export RASA_TELEMETRY_ENABLED=false PYTHONPATH=.
 # The WhatsApp/SMS connector (in rasa) records opt-outs and opt-ins through web's consent hook.
 export OPT_OUT_HOOK_URL=${OPT_OUT_HOOK_URL:-http://localhost:8080/api/consent}
+
+procfile=Procfile
+if [ "$profile" = production ]; then
+  # PostgreSQL (two databases: the app's, and Rasa's conversations) and Redis, unless .env names others;
+  # HAProxy on :8080 in front of two of every process (config/production/).
+  scripts/system-deps.sh production
+  export DATABASE_URL=${DATABASE_URL:-$(scripts/postgres.sh parcels)}
+  export TRACKER_STORE_URL=${TRACKER_STORE_URL:-$(scripts/postgres.sh conversations)}
+  export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0}
+  export RASA_URL=http://127.0.0.1:5004 TRUSTED_PROXIES=127.0.0.1
+  export RASA_PUBLIC_URL=${RASA_PUBLIC_URL:-http://localhost:8080}
+  procfile=config/production/Procfile
+  echo "==> production profile: $(echo "$DATABASE_URL" | sed 's/:[^:@]*@/:***@/'), Redis at $REDIS_URL"
+fi
 
 .venv/bin/python -m parcels demo --count "${DEMO_SHIPMENTS:-20000}" --seed 1 --skip-if-loaded
 showcase=$(.venv/bin/python -m parcels showcase | sed 's/^/    /')
@@ -48,4 +65,4 @@ $showcase
   Ctrl-C stops everything.
 
 INFO
-exec .venv/bin/honcho start -f Procfile
+exec .venv/bin/honcho start -f "$procfile"

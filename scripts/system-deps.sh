@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Debian packages the tests need (Chromium for the browser tests, PostgreSQL for the
-# second database run): installed only when missing. Needs root or sudo.
+# Debian packages, installed only when missing (needs root or sudo): with no argument what the tests need
+# (Chromium for the browser tests; PostgreSQL, Redis and HAProxy for the second run and the production
+# profile's tests); `production`: what `make run PROFILE=production` needs.
 set -euo pipefail
 
-wanted=(chromium fonts-noto-color-emoji postgresql)
+if [ "${1:-}" = production ]; then
+  wanted=(postgresql redis-server haproxy)
+else
+  wanted=(chromium fonts-noto-color-emoji postgresql redis-server haproxy)
+fi
 missing=()
 for package in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -192,6 +192,7 @@ def _running_stack(logs: Path, twilio: TwilioLoopback) -> Iterator[Stack]:
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
         "tracker_store:\n  type: bot.stores.ConversationStore\n"
+        "lock_store:\n  type: bot.stores.ConversationLockStore\n"
     )
     env = {
         **os.environ,
