@@ -97,8 +97,10 @@ class NamespacedRestInput(InputChannel):
                 await on_new_message(
                     UserMessage(text, collector, PREFIX + sender, input_channel=self.name(), metadata=kept)
                 )
-            except Exception:  # as Rasa's own channel: what was said so far is still the answer
+            except Exception as error:  # a lock store or tracker store that is down: say so, never drop it silently
                 logger.exception("rest channel: handling a message from %s failed", PREFIX + sender)
+                reason = f"the assistant is unavailable for a moment ({type(error).__name__}); send it again"
+                return _refusal(503, reason)
             return response.json(collector.messages)
 
         return rest

@@ -23,12 +23,13 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOOutput
-from sanic import Blueprint, response
+from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncRedisManager, AsyncServer
 
 from bot import identity
+from bot.responses import UNAVAILABLE, domain_text
 from bot.screening import screened
 
 logger = logging.getLogger(__name__)
@@ -136,6 +137,12 @@ class SignedSocketIOInput(InputChannel):
             kept = {"language": language} if isinstance(language, str) and LANGUAGE.fullmatch(language) else {}
             text, kept = screened(data.get("message"), kept)
             output = SocketIOOutput(sio, self.bot_message_evt)
-            await on_new_message(UserMessage(text, output, conversation, input_channel=self.name(), metadata=kept))
+            try:
+                await on_new_message(UserMessage(text, output, conversation, input_channel=self.name(), metadata=kept))
+            except Exception:  # a lock store or tracker store that is down: the shopper is told, not left waiting
+                logger.exception("socketio: handling a message in %s failed", conversation)
+                agent = getattr(Sanic.get_app().ctx, "agent", None)
+                sorry = domain_text(agent, UNAVAILABLE, (kept.get("language") or "es")[:2])
+                await sio.emit(self.bot_message_evt, {"text": sorry, "unavailable": True}, room=sid)
 
         return socketio_webhook

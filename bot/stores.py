@@ -8,6 +8,12 @@ not at that event's timestamp. Events appended over the HTTP API carry their wri
 notifier's, an agent's) and the session that Rasa opens for them is stamped after them: by timestamp,
 those events fell outside the session, their slots were lost, and the next save wrote them again.
 
+Rasa wraps every tracker store in ``FailSafeTrackerStore``, which, when the database fails, carries on with
+an empty conversation in memory and keeps what follows there: the shopper talks to an assistant that has
+forgotten them, and their messages are lost when the process stops. Ours is not wrapped: a database that
+is down makes the turn fail, the channel says the assistant is unavailable for a moment (or, on WhatsApp,
+Twilio delivers the message again), and nothing is kept anywhere but in the database.
+
 The default is a SQLite file, ``var/conversations.db``: conversations survive a restart of the ``rasa``
 process in the embedded profile too. In production it is a PostgreSQL database of its own
 (``postgresql://…/conversations``): the Rasa server's SQLAlchemy 1.4 and Rasa's own table never share a
@@ -22,11 +28,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, AsyncIterator, Optional, Text
 
+import rasa.core.agent
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import InMemoryLockStore, LockError, LockStore
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SessionStarted
 from sqlalchemy.orm import Query, Session
@@ -68,6 +75,13 @@ class ConversationStore(SQLTrackerStore):
             events = events.filter(sa.or_(start.is_(None), self.SQLEvent.id >= start))
         return events.order_by(self.SQLEvent.id)
 
+
+def _fail_safe_unless_ours(store: TrackerStore, *args: Any, **kwargs: Any) -> TrackerStore:
+    return store if isinstance(store, ConversationStore) else FailSafeTrackerStore(store, *args, **kwargs)
+
+
+# The Rasa agent wraps its tracker store when it is made, after endpoints.yml has loaded this module.
+rasa.core.agent.FailSafeTrackerStore = _fail_safe_unless_ours  # type: ignore[assignment, misc]
 
 # Compare-and-delete and compare-and-extend: a server only ever releases or extends its own hold.
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"

@@ -59,6 +59,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import Message, MessagingResponse
 
 from bot import identity, opt_out
+from bot.responses import domain_text
 from bot.screening import MEDIA, refused, screened
 
 logger = logging.getLogger(__name__)
@@ -500,17 +501,5 @@ class TwilioWhatsAppInput(InputChannel):
 
 
 def confirmation(request: Request, response: Text, language: Text) -> Text:
-    """A domain.yml response in the keyword's language, read from the loaded model's domain (sentences live there)."""
-    agent = getattr(request.app.ctx, "agent", None)
-    domain = getattr(agent, "domain", None)
-    variations = (domain.responses.get(response) if domain is not None else None) or []
-    fallback = None
-    for variation in variations:
-        conditions = variation.get("condition") or []
-        if any(c.get("name") == "language" and c.get("value") == language for c in conditions):
-            return variation["text"]
-        if not conditions and fallback is None:
-            fallback = variation["text"]
-    if fallback is None:
-        raise LookupError(f"domain.yml has no response {response}")
-    return fallback
+    """A domain.yml response in the keyword's language (sentences live there)."""
+    return domain_text(getattr(request.app.ctx, "agent", None), response, language)

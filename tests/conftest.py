@@ -61,3 +61,14 @@ def stack(migrated: Engine, artifacts: Path):  # type: ignore[no-untyped-def]
 
     with running_stack(artifacts / "logs") as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def production(migrated: Engine, artifacts: Path):  # type: ignore[no-untyped-def]
+    """The production profile (two of every process behind HAProxy, Redis, PostgreSQL), started once."""
+    from tests.production import available, running_production
+
+    if (why := available()) is not None:
+        pytest.skip(why)
+    with running_production(artifacts / "logs" / "production") as running:
+        yield running

@@ -134,7 +134,12 @@ class Processes:
         )
 
     def wait_healthy(self, name: str) -> None:
-        _wait(self.checks[name], self.running[name], self.logs / f"{name}.log", timeout=240 if name == "rasa" else 60)
+        _wait(
+            self.checks[name],
+            self.running[name],
+            self.logs / f"{name}.log",
+            timeout=240 if name.startswith("rasa") else 60,
+        )
 
     def kill(self, name: str) -> None:
         """``kill -9``: nothing is flushed or closed."""
