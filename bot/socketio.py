@@ -123,7 +123,7 @@ class SignedSocketIOInput(InputChannel):
                 session = self.new_conversation()
             await sio.save_session(sid, {"conversation": session["session_id"]})
             sio.enter_room(sid, session["session_id"])
-            await sio.emit("session_confirm", session, room=sid)
+            await sio.emit("session_confirm", session, room=sid, ignore_queue=True)  # its own socket: not via Redis
 
         @sio.on(self.user_message_evt)
         async def handle_message(sid: Text, data: Any) -> None:
@@ -143,6 +143,6 @@ class SignedSocketIOInput(InputChannel):
                 logger.exception("socketio: handling a message in %s failed", conversation)
                 agent = getattr(Sanic.get_app().ctx, "agent", None)
                 sorry = domain_text(agent, UNAVAILABLE, (kept.get("language") or "es")[:2])
-                await sio.emit(self.bot_message_evt, {"text": sorry, "unavailable": True}, room=sid)
+                await sio.emit(self.bot_message_evt, {"text": sorry, "unavailable": True}, room=sid, ignore_queue=True)
 
         return socketio_webhook

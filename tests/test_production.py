@@ -181,6 +181,12 @@ def test_fifty_shoppers_through_the_entry_point_and_a_rasa_killed_under_them(pro
     production.processes.wait_healthy("rasa1")
 
 
+async def web_chat_turn(url: str, text: str) -> dict[str, Any]:
+    async with web_chat(url) as chat:
+        await chat.session()
+        return await chat.say(text, metadata={"language": "es"})
+
+
 def test_redis_stopped_then_started_again(production: Production) -> None:
     sender = f"redis-{time.time_ns()}"
     assert production.chat(sender, "hola").status_code == 200
@@ -188,6 +194,8 @@ def test_redis_stopped_then_started_again(production: Production) -> None:
     try:
         refused = production.chat(sender, "¿sigues ahí?")
         assert refused.status_code == 503 and "unavailable" in refused.json()["error"]
+        told = asyncio.run(web_chat_turn(production.entry_url, "¿dónde está mi paquete?"))
+        assert "no está disponible en este momento" in told["text"]  # the chat page says so, in Spanish
     finally:
         production.processes.start("redis")
     deadline = time.monotonic() + 30
