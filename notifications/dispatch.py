@@ -312,24 +312,38 @@ def _retry(
 async def recover_interrupted(
     sender: Sender, moment: datetime, engine: Engine | None, settings: DispatchSettings, report: DispatchReport
 ) -> None:
-    """Rows left ``sending`` by a crash: adopt the message if the provider has it, else send it again later."""
+    """Rows left ``sending`` by a crash: adopt the message if the provider has it, else send it again later.
+
+    The stale rows are claimed in one short transaction (their ``updated_at`` set to ``moment``, so no other
+    dispatcher sees them as stale; on PostgreSQL rows another one holds are skipped); the provider is asked
+    outside any transaction, and each outcome is written only if the row is still as claimed. No row lock is
+    ever held while waiting for the network."""
     with session_scope(engine) as session:
-        stale = list(
-            session.scalars(
-                select(Notification).where(
-                    Notification.status == str(Status.SENDING),
-                    Notification.updated_at < moment - settings.stale_after,
-                )
-            )
+        stale_rows = select(Notification).where(
+            Notification.status == str(Status.SENDING), Notification.updated_at < moment - settings.stale_after
         )
-        for row in stale:
-            sid = None
-            if row.channel != "web":  # a web-inbox row has nothing at a provider: writing it again is the delivery
-                try:
-                    sid = await sender.find(outgoing_for(row, sender), row.updated_at - LOOKUP_SKEW)
-                except (RetryLater, Permanent, ValueError, LookupError):
-                    continue  # looked at again on the next pass
+        if session.get_bind().dialect.name == "postgresql":
+            stale_rows = stale_rows.with_for_update(skip_locked=True)
+        claimed: list[tuple[int, Outgoing | None, datetime]] = []
+        for row in session.scalars(stale_rows):
+            sent_after = row.updated_at - LOOKUP_SKEW
+            try:  # a web-inbox row has nothing at a provider: writing it again is the delivery
+                outgoing = outgoing_for(row, sender) if row.channel != "web" else None
+            except (ValueError, LookupError):
+                continue  # looked at again on the next pass
             row.updated_at = moment
+            claimed.append((row.id, outgoing, sent_after))
+    for notification_id, outgoing, sent_after in claimed:
+        sid = None
+        if outgoing is not None:
+            try:
+                sid = await sender.find(outgoing, sent_after)
+            except (RetryLater, Permanent):
+                continue  # stale again after stale_after: looked up on a later pass
+        with session_scope(engine) as session:
+            row = session.get(Notification, notification_id)
+            if row is None or row.status != str(Status.SENDING) or row.updated_at != moment:
+                continue  # finished meanwhile (a late status callback, another dispatcher)
             if sid is not None:
                 row.status, row.provider_sid, row.reason = str(Status.SENT), sid, None
                 apply_early(session, row)
@@ -337,4 +351,4 @@ async def recover_interrupted(
                 row.status, row.reason = str(Status.FAILED), f"gave up after {row.attempts} attempts"
             else:
                 row.status, row.reason = str(Status.PENDING), "interrupted before the provider accepted it"
-            report.recovered += 1
+        report.recovered += 1
