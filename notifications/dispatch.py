@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from notifications.conversation import RasaConversations
 from notifications.detect import Status, opted_out
-from notifications.provider_status import apply_early, prune
+from notifications.provider_status import prune, settle
 from notifications.senders import Ambiguous, Outgoing, Permanent, RetryLater, Sender
 from parcels.storage.db import session_scope
 from parcels.storage.models import Notification
@@ -179,7 +179,14 @@ def _finish(engine: Engine | None, notification_id: int, status: Status, now: da
         row.updated_at = now
         for name, value in fields.items():
             setattr(row, name, value)
-        apply_early(session, row)
+    _settle(engine, row.provider_sid)
+
+
+def _settle(engine: Engine | None, sid: str | None) -> None:
+    """Statuses that came before the id was recorded, in a transaction after the one that recorded it."""
+    if sid:
+        with session_scope(engine) as session:
+            settle(session, sid)
 
 
 @dataclass
@@ -346,9 +353,9 @@ async def recover_interrupted(
                 continue  # finished meanwhile (a late status callback, another dispatcher)
             if sid is not None:
                 row.status, row.provider_sid, row.reason = str(Status.SENT), sid, None
-                apply_early(session, row)
             elif row.attempts >= MAX_ATTEMPTS:
                 row.status, row.reason = str(Status.FAILED), f"gave up after {row.attempts} attempts"
             else:
                 row.status, row.reason = str(Status.PENDING), "interrupted before the provider accepted it"
+        _settle(engine, sid)
         report.recovered += 1

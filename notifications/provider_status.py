@@ -1,15 +1,21 @@
-"""The provider's message statuses as ours, applied only forwards, even when they arrive early.
+"""The provider's message statuses as ours, applied only forwards, even when they arrive early or at once.
 
-Callbacks arrive out of order (``read`` before ``delivered``), and sometimes before the
-dispatcher has recorded the message's id: such a status is kept and applied as soon as
-the id is recorded.
+Callbacks arrive out of order (``read`` before ``delivered``), two at the same moment on two
+web servers, and sometimes before the dispatcher has recorded the message's id. So:
+
+- a status is one conditional ``UPDATE`` (only rows at an earlier status move), never a read
+  then a write, so two callbacks racing cannot put ``delivered`` back over ``read``;
+- a status for an id nobody has recorded yet is kept, and ``settle`` applies the kept ones in a
+  transaction of its own, run after the one that kept a status and after the one that recorded
+  an id. Of two such transactions racing, the later one always sees the other's commit, so no
+  kept status is left behind (applying one twice changes nothing).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from notifications.detect import Status
@@ -27,46 +33,47 @@ OURS = {
     "read": Status.READ,
 }
 RANK = {Status.SENDING: 1, Status.SENT: 2, Status.DELIVERED: 3, Status.FAILED: 3, Status.READ: 4}
+KEPT = "kept until its notification is recorded"
 
 
-def advance(row: Notification, provider_status: str, error_code: str | None) -> str:
-    """Move the notification forward to this status if it is further on; says what happened."""
-    ours = OURS.get(provider_status)
-    if ours is None:
-        return f"status {provider_status!r} ignored"
-    current = Status(row.status)
-    if RANK.get(ours, 0) <= RANK.get(current, 0):
-        return f"{provider_status} after {current}: kept {current}"
-    row.status = str(ours)
+def _forward(session: Session, sid: str, provider_status: str, error_code: str | None) -> bool:
+    """Move the notification with this provider id to this status if it is at an earlier one."""
+    ours = OURS[provider_status]
+    earlier = [str(status) for status, rank in RANK.items() if rank < RANK[ours]]
+    values: dict[str, str] = {"status": str(ours)}
     if ours is Status.FAILED:
-        row.reason = f"Twilio error {error_code}" if error_code else "Twilio reported a failure"
-    return f"{current} -> {ours}"
+        values["reason"] = f"Twilio error {error_code}" if error_code else "Twilio reported a failure"
+    moved = session.execute(
+        update(Notification)
+        .where(Notification.provider_sid == sid, Notification.status.in_(earlier))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(moved.rowcount)
 
 
 def record(session: Session, sid: str, provider_status: str, error_code: str | None, at: datetime) -> str:
-    """A status callback: applied to its notification, or kept until the dispatcher records the id."""
+    """A status callback: applied to its notification, or kept (then call ``settle`` in a new transaction)."""
     if provider_status not in OURS:
         return f"status {provider_status!r} ignored"
-    row = session.scalars(select(Notification).where(Notification.provider_sid == sid)).first()
-    if row is None:
+    if session.scalar(select(Notification.id).where(Notification.provider_sid == sid).limit(1)) is None:
         session.add(EarlyStatus(provider_sid=sid, status=provider_status, error_code=error_code, received_at=at))
-        return f"kept until the notification with sid {sid} is recorded"
-    return advance(row, provider_status, error_code)
+        return KEPT
+    if _forward(session, sid, provider_status, error_code):
+        return f"now {OURS[provider_status]}"
+    return f"{provider_status} changes nothing: the notification is already as far on"
 
 
-def apply_early(session: Session, row: Notification) -> None:
-    """The statuses that arrived before ``row`` recorded its provider id, applied in order and then dropped."""
-    if not row.provider_sid:
-        return
-    early = list(
-        session.scalars(
-            select(EarlyStatus).where(EarlyStatus.provider_sid == row.provider_sid).order_by(EarlyStatus.id)
-        )
-    )
+def settle(session: Session, sid: str) -> int:
+    """Apply, in order, the statuses kept for ``sid`` if its notification is recorded; drop those applied."""
+    if session.scalar(select(Notification.id).where(Notification.provider_sid == sid).limit(1)) is None:
+        return 0
+    early = list(session.scalars(select(EarlyStatus).where(EarlyStatus.provider_sid == sid).order_by(EarlyStatus.id)))
     for status in early:
-        advance(row, status.status, status.error_code)
-    if early:
-        session.execute(delete(EarlyStatus).where(EarlyStatus.provider_sid == row.provider_sid))
+        _forward(session, sid, status.status, status.error_code)
+    if early:  # by id: one kept by a callback committing meanwhile is settled by that callback
+        session.execute(delete(EarlyStatus).where(EarlyStatus.id.in_([status.id for status in early])))
+    return len(early)
 
 
 def prune(session: Session, before: datetime) -> int:

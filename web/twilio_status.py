@@ -17,7 +17,7 @@ from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 from twilio.request_validator import RequestValidator
 
-from notifications.provider_status import record
+from notifications.provider_status import KEPT, record, settle
 from parcels.storage.db import session_scope
 from web.forms import read_form
 from web.keys import SETTINGS
@@ -34,7 +34,12 @@ ERROR_CODE = re.compile(r"[0-9]{1,6}")
 def apply(sid: str, provider_status: str, error_code: str | None) -> str:
     """Record one callback; says what happened (for the log)."""
     with session_scope() as session:
-        return record(session, sid, provider_status, error_code, datetime.now(UTC))
+        outcome = record(session, sid, provider_status, error_code, datetime.now(UTC))
+    if outcome == KEPT:  # the dispatcher may have recorded the id meanwhile: see provider_status
+        with session_scope() as session:
+            if settle(session, sid):
+                outcome = "applied: its notification was recorded meanwhile"
+    return outcome
 
 
 @routes.post("/twilio/status")
