@@ -17,10 +17,11 @@ WHATSAPP_SENDER = "whatsapp-sender"  # a WhatsApp message the connector received
 def sign(secret: Text, purpose: Text, *parts: Text) -> Text:
     if any("\n" in part for part in (purpose, *parts)):
         raise ValueError("a signed part cannot hold a line break")
-    return hmac.new(secret.encode(), "\n".join((purpose, *parts)).encode(), hashlib.sha256).hexdigest()
+    message = "\n".join((purpose, *parts)).encode("utf-8", "surrogatepass")
+    return hmac.new(secret.encode("utf-8", "surrogatepass"), message, hashlib.sha256).hexdigest()
 
 
 def verify(secret: Text, proof: object, purpose: Text, *parts: Text) -> bool:
-    if not secret or not isinstance(proof, str) or any("\n" in part for part in parts):
-        return False
+    if not secret or not isinstance(proof, str) or not proof.isascii() or any("\n" in part for part in parts):
+        return False  # a proof is hex: anything else is not one (and compare_digest refuses non-ASCII text)
     return hmac.compare_digest(proof, sign(secret, purpose, *parts))

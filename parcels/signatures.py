@@ -19,10 +19,11 @@ WHATSAPP_SENDER = "whatsapp-sender"
 def sign(secret: str, purpose: str, *parts: str) -> str:
     if any("\n" in part for part in (purpose, *parts)):
         raise ValueError("a signed part cannot hold a line break")
-    return hmac.new(secret.encode(), "\n".join((purpose, *parts)).encode(), hashlib.sha256).hexdigest()
+    message = "\n".join((purpose, *parts)).encode("utf-8", "surrogatepass")
+    return hmac.new(secret.encode("utf-8", "surrogatepass"), message, hashlib.sha256).hexdigest()
 
 
 def verify(secret: str | None, proof: object, purpose: str, *parts: str) -> bool:
-    if not secret or not isinstance(proof, str) or any("\n" in part for part in parts):
-        return False
+    if not secret or not isinstance(proof, str) or not proof.isascii() or any("\n" in part for part in parts):
+        return False  # a proof is hex: anything else is not one (and compare_digest refuses non-ASCII text)
     return hmac.compare_digest(proof, sign(secret, purpose, *parts))

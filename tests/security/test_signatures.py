@@ -33,6 +33,8 @@ def test_a_proof_is_for_its_purpose_its_parts_and_its_secret() -> None:
     assert not signatures.verify("t", proof, signatures.WHATSAPP_SENDER, "whatsapp:+34600000001", "SM1")
     assert not signatures.verify(None, proof, signatures.WHATSAPP_SENDER, "whatsapp:+34600000001", "SM1")
     assert not signatures.verify("s", ["not", "text"], signatures.WHATSAPP_SENDER, "whatsapp:+34600000001", "SM1")
+    assert not signatures.verify("s", "é" * 64, signatures.WHATSAPP_SENDER, "whatsapp:+34600000001", "SM1")
+    assert not identity.verify("s", "\ud800" * 64, identity.CHAT_SESSION, "web-" + "0" * 32)
     with pytest.raises(ValueError):  # "a\\nb" + "c" must not sign like "a" + "b\\nc"
         signatures.sign("s", signatures.CHAT_SESSION, "a\nb", "c")
 
