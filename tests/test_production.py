@@ -149,6 +149,7 @@ async def _shopper(production: Production, number: str, stop: float, outcome: Co
             if not ok:
                 outcome[f"failed:{sender}"] += 1
                 outcome[f"why:{why}"] += 1
+                await asyncio.sleep(1)  # a person reads the error before writing again
 
 
 def test_fifty_shoppers_through_the_entry_point_and_a_rasa_killed_under_them(production: Production, db) -> None:  # type: ignore[no-untyped-def]
