@@ -319,7 +319,9 @@ def _retry(
 async def recover_interrupted(
     sender: Sender, moment: datetime, engine: Engine | None, settings: DispatchSettings, report: DispatchReport
 ) -> None:
-    """Rows left ``sending`` by a crash: adopt the message if the provider has it, else send it again later.
+    """Rows left ``sending`` by a crash: adopt the message if the provider has it, else send it again later,
+    after the rows already due (each claim counts an attempt, so that a message that crashes the notifier
+    fails after ``MAX_ATTEMPTS``; the rows a crash merely held must not pay for it again and again).
 
     The stale rows are claimed in one short transaction (their ``updated_at`` set to ``moment``, so no other
     dispatcher sees them as stale; on PostgreSQL rows another one holds are skipped); the provider is asked
@@ -355,7 +357,8 @@ async def recover_interrupted(
                 row.status, row.provider_sid, row.reason = str(Status.SENT), sid, None
             elif row.attempts >= MAX_ATTEMPTS:
                 row.status, row.reason = str(Status.FAILED), f"gave up after {row.attempts} attempts"
-            else:
+            else:  # behind the ones already waiting: a crash loop does not land on the same rows each time
                 row.status, row.reason = str(Status.PENDING), "interrupted before the provider accepted it"
+                row.not_before = max(row.not_before, moment)
         _settle(engine, sid)
         report.recovered += 1

@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PHONES = [f"+3460000009{n}" for n in range(3)]
 
 
-def start_notifier(server: TwilioLoopback, **extra: str) -> subprocess.Popen[str]:
+def start_notifier(server: TwilioLoopback, log: Path | None = None, **extra: str) -> subprocess.Popen[str]:
+    """``python -m notifications once``; its output in ``log`` (appended) or a pipe for ``communicate()``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TWILIO_")}
     env.update(
         PYTHONPATH=str(ROOT),
@@ -43,14 +44,11 @@ def start_notifier(server: TwilioLoopback, **extra: str) -> subprocess.Popen[str
         RASA_URL="http://127.0.0.1:9",  # no Rasa: writing the conversation fails, quietly
         **extra,
     )
-    return subprocess.Popen(
-        [sys.executable, "-m", "notifications", "once"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    command = [sys.executable, "-m", "notifications", "once"]
+    if log is None:
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    with log.open("a") as output:  # a file, not a pipe nobody reads: a full pipe would block the notifier
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, text=True)
 
 
 def statuses() -> list[str]:
