@@ -22,6 +22,7 @@ from sqlalchemy import select
 from notifications.conversation import RasaConversations
 from notifications.detect import Detector, DetectSettings, Status, detect
 from notifications.dispatch import DispatchSettings, dispatch_due, outgoing_for
+from notifications.health import Health, start_health_server
 from notifications.quiet_hours import QuietHours
 from notifications.senders import Sender, SinkSender, TwilioSender
 from parcels.storage.db import session_scope
@@ -103,6 +104,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m notifications", description=__doc__)
     parser.add_argument("command", choices=["run", "once", "dry-run"])
     parser.add_argument("--every", type=float, default=60.0, help="seconds between passes (run)")
+    parser.add_argument(
+        "--health-port",
+        type=int,
+        default=int(os.environ.get("NOTIFIER_HEALTH_PORT") or 0) or None,
+        help="serve GET /health on this port (run); NOTIFIER_HEALTH_PORT",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     upgrade()
@@ -111,25 +118,33 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "dry-run":
         dry_run(detect_settings)
         return 0
-    asyncio.run(serve(args.command == "run", args.every, detect_settings, dispatch_settings))
+    asyncio.run(serve(args.command == "run", args.every, detect_settings, dispatch_settings, args.health_port))
     return 0
 
 
 async def serve(
-    forever: bool, every: float, detect_settings: DetectSettings, dispatch_settings: DispatchSettings
+    forever: bool,
+    every: float,
+    detect_settings: DetectSettings,
+    dispatch_settings: DispatchSettings,
+    health_port: int | None = None,
 ) -> None:
     sender = sender_from_environment()  # inside the loop: the async Twilio client's session belongs to it
     detector = Detector(detect_settings)
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+    health = Health(every)
+    health_server = await start_health_server(health, health_port) if forever else None
     try:
         while True:
             try:
                 await once(sender, detector, dispatch_settings)
-            except Exception:  # one bad pass (a database that is down...) must not stop the notifier
+                health.passed()
+            except Exception as error:  # one bad pass (a database that is down...) must not stop the notifier
                 if not forever:
                     raise
+                health.failed(error)
                 log.exception("notifier pass failed; trying again in %.0f s", every)
             if not forever:
                 return
@@ -138,6 +153,8 @@ async def serve(
             if stop.is_set():
                 return
     finally:
+        if health_server is not None:
+            await health_server.cleanup()
         await sender.close()
         if dispatch_settings.conversations is not None:
             await dispatch_settings.conversations.close()

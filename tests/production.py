@@ -89,7 +89,7 @@ def running_production(logs: Path) -> Iterator[Production]:
 
 def _running(logs: Path, twilio: TwilioLoopback) -> Iterator[Production]:
     ports = {name: free_port() for name in ("entry", "rasa_api", "actions_api", "redis")}
-    ports.update({f"{name}{n}": free_port() for name in PAIRS[:3] for n in (1, 2)})
+    ports.update({f"{name}{n}": free_port() for name in PAIRS for n in (1, 2)})
     token, api_key, rest_token = secrets.token_hex(8), secrets.token_hex(8), secrets.token_hex(8)
     entry = f"http://127.0.0.1:{ports['entry']}"
     endpoints = logs / "endpoints.yml"
@@ -162,10 +162,11 @@ def _running(logs: Path, twilio: TwilioLoopback) -> Iterator[Production]:
             str(ports[f"actions{n}"]),
         ]
         commands[f"web{n}"] = [python, "-m", "web", "--host", "127.0.0.1", "--port", str(ports[f"web{n}"])]
-        commands[f"notifier{n}"] = [python, "-m", "notifications", "run"]
+        commands[f"notifier{n}"] = [python, "-m", "notifications", "run", "--health-port", str(ports[f"notifier{n}"])]
         checks[f"rasa{n}"] = f"http://127.0.0.1:{ports[f'rasa{n}']}/"
         checks[f"actions{n}"] = f"http://127.0.0.1:{ports[f'actions{n}']}/health"
         checks[f"web{n}"] = f"http://127.0.0.1:{ports[f'web{n}']}/healthz"
+        checks[f"notifier{n}"] = f"http://127.0.0.1:{ports[f'notifier{n}']}/health"
     for name in commands:
         (logs / f"{name}.log").unlink(missing_ok=True)
     processes = Processes(commands, checks, env, logs)
