@@ -13,14 +13,21 @@ class QuietHours:
     end: time = time(9, 0)  # ...until this one, the next morning (or the same day when start < end)
 
     @classmethod
+    def off(cls) -> QuietHours:
+        """No quiet hours: sending is allowed at any time (start equal to end is never quiet)."""
+        return cls(time(0, 0), time(0, 0))
+
+    @classmethod
     def parse(cls, text: str) -> QuietHours:
-        """``"21:00-09:00"``; raises ValueError with the reason."""
+        """``"21:00-09:00"``, or ``"off"`` for none; raises ValueError with the reason."""
+        if text.strip().lower() == "off":
+            return cls.off()
         try:
             start, end = (time.fromisoformat(part.strip()) for part in text.split("-"))
         except ValueError:
             raise ValueError(f"quiet hours {text!r}: write them as HH:MM-HH:MM, e.g. 21:00-09:00") from None
         if start == end:
-            raise ValueError(f"quiet hours {text!r}: start and end are the same time")
+            raise ValueError(f"quiet hours {text!r}: start and end are the same time (write off for none)")
         return cls(start, end)
 
     def quiet_at(self, local: time) -> bool:

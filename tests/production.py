@@ -125,7 +125,7 @@ def _running(logs: Path, twilio: TwilioLoopback) -> Iterator[Production]:
         "TWILIO_API_URL": twilio.base_url,
         "TWILIO_WEBHOOK_URL": f"{entry}/webhooks/whatsapp/webhook",
         "TWILIO_STATUS_CALLBACK_URL": f"{entry}/twilio/status",
-        "QUIET_HOURS": "00:00-00:00",
+        "QUIET_HOURS": "off",
         "ENTRY_PORT": str(ports["entry"]),
         "RASA_API_PORT": str(ports["rasa_api"]),
         "ACTIONS_API_PORT": str(ports["actions_api"]),

@@ -52,3 +52,11 @@ def test_quiet_hours_are_configured_as_text() -> None:
         QuietHours.parse("nine to five")
     with pytest.raises(ValueError, match="same time"):
         QuietHours.parse("09:00-09:00")
+
+
+def test_quiet_hours_can_be_turned_off() -> None:
+    off = QuietHours.parse("off")
+    assert off == QuietHours.parse(" OFF ") == QuietHours.off()
+    moment = datetime(2026, 3, 3, 23, 30, tzinfo=UTC)
+    assert not any(off.quiet_at(time(hour, minute)) for hour in range(24) for minute in (0, 30, 59))
+    assert off.next_allowed(moment, ZoneInfo("Europe/Madrid")) == moment
