@@ -8,7 +8,9 @@ web servers, and sometimes before the dispatcher has recorded the message's id. 
 - a status for an id nobody has recorded yet is kept, and ``settle`` applies the kept ones in a
   transaction of its own, run after the one that kept a status and after the one that recorded
   an id. Of two such transactions racing, the later one always sees the other's commit, so no
-  kept status is left behind (applying one twice changes nothing).
+  kept status is left behind (applying one twice changes nothing);
+- both take the write lock before they read (``lock_for_writing``): on SQLite a transaction
+  otherwise reads before it locks, and could miss a commit made in between.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from notifications.detect import Status
+from parcels.storage.db import lock_for_writing
 from parcels.storage.models import EarlyStatus, Notification
 
 # Twilio's statuses, as ours.
@@ -56,6 +59,7 @@ def record(session: Session, sid: str, provider_status: str, error_code: str | N
     """A status callback: applied to its notification, or kept (then call ``settle`` in a new transaction)."""
     if provider_status not in OURS:
         return f"status {provider_status!r} ignored"
+    lock_for_writing(session)
     if session.scalar(select(Notification.id).where(Notification.provider_sid == sid).limit(1)) is None:
         session.add(EarlyStatus(provider_sid=sid, status=provider_status, error_code=error_code, received_at=at))
         return KEPT
@@ -66,6 +70,7 @@ def record(session: Session, sid: str, provider_status: str, error_code: str | N
 
 def settle(session: Session, sid: str) -> int:
     """Apply, in order, the statuses kept for ``sid`` if its notification is recorded; drop those applied."""
+    lock_for_writing(session)
     if session.scalar(select(Notification.id).where(Notification.provider_sid == sid).limit(1)) is None:
         return 0
     early = list(session.scalars(select(EarlyStatus).where(EarlyStatus.provider_sid == sid).order_by(EarlyStatus.id)))

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -54,6 +54,14 @@ def default_engine() -> Engine:
 @cache
 def _session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def lock_for_writing(session: Session) -> None:
+    """Take the database's write lock now, at the start of ``session``'s transaction, when what it reads
+    decides what it writes. SQLite otherwise reads before it takes the lock (a deferred transaction), so
+    a writer committing in between is not seen; PostgreSQL's conditional updates need nothing here."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("BEGIN IMMEDIATE"))
 
 
 @contextmanager
