@@ -1,8 +1,11 @@
-"""Small builders of API records for the tests."""
+"""Small builders of API records and database rows for the tests."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+
+from parcels.storage.models import Notification
 
 
 def shipment_record(number: str = "LP00012345678901", **overrides: Any) -> dict[str, Any]:
@@ -32,3 +35,23 @@ def event_record(
         "location": "Shenzhen, CN",
         **extra,
     }
+
+
+def notification_row(shipment_id: int, status: str, at: datetime, **overrides: Any) -> Notification:
+    """A "promise broken" WhatsApp notification of ``shipment_id``, one attempt made, at ``status``."""
+    values: dict[str, Any] = {
+        "dedupe_key": f"{shipment_id}:promise_broken",
+        "shipment_id": shipment_id,
+        "kind": "promise_broken",
+        "channel": "whatsapp",
+        "recipient": "+34612345678",
+        "locale": "es",
+        "variables": {},
+        "status": status,
+        "not_before": at,
+        "attempts": 1,
+        "created_at": at,
+        "updated_at": at,
+    }
+    values.update(overrides)
+    return Notification(**values)

@@ -359,46 +359,22 @@ async def test_operators_see_the_outbox_with_masked_numbers(client) -> None:  # 
 
     from parcels.shipments import register_shipments
     from parcels.storage.db import session_scope
-    from parcels.storage.models import Notification, Shipment
-    from tests.factories import shipment_record
+    from parcels.storage.models import Shipment
+    from tests.factories import notification_row, shipment_record
 
     register_shipments([shipment_record("LP00012345678901"), shipment_record("LP00012345678902", order_ref="2")])
     now = datetime.now(UTC)
     inbox = "inbox-" + "ab" * 16
     with session_scope() as session:
         shipment_id, other_id = session.scalars(select(Shipment.id).order_by(Shipment.id)).all()
+        session.add(notification_row(other_id, "failed", now, channel="web", recipient=inbox, reason="for the test"))
         session.add(
-            Notification(
-                dedupe_key=f"{other_id}:promise_broken",
-                shipment_id=other_id,
-                kind="promise_broken",
-                channel="web",
-                recipient=inbox,
-                locale="es",
-                variables={},
-                status="failed",
-                reason="for the test",
-                not_before=now,
-                attempts=1,
-                created_at=now,
-                updated_at=now,
-            )
-        )
-        session.add(
-            Notification(
-                dedupe_key=f"{shipment_id}:promise_broken",
-                shipment_id=shipment_id,
-                kind="promise_broken",
-                channel="whatsapp",
-                recipient="+34612345678",
-                locale="es",
+            notification_row(
+                shipment_id,
+                "failed",
+                now,
                 variables={**manifest()["promise_broken"]["samples"][0], "number": "LP00012345678901"},
-                status="failed",
                 reason="21610: the recipient opted out (STOP)",
-                not_before=now,
-                attempts=1,
-                created_at=now,
-                updated_at=now,
             )
         )
     await sign_in(client, AGENT)

@@ -16,7 +16,7 @@ from parcels.ingest import ingest_events
 from parcels.shipments import register_shipments
 from parcels.storage.db import session_scope
 from parcels.storage.models import EarlyStatus, Notification, Shipment
-from tests.factories import event_record, shipment_record
+from tests.factories import event_record, notification_row, shipment_record
 from web.app import create_app
 from web.settings import Settings
 
@@ -42,23 +42,7 @@ async def client(aiohttp_client, db: Engine):  # type: ignore[no-untyped-def]
     now = datetime.now(UTC)
     with session_scope() as session:
         shipment_id = session.scalars(select(Shipment.id)).one()
-        session.add(
-            Notification(
-                dedupe_key=f"{shipment_id}:promise_broken",
-                shipment_id=shipment_id,
-                kind="promise_broken",
-                channel="whatsapp",
-                recipient="+34612345678",
-                locale="es",
-                variables={},
-                status="sent",
-                not_before=now,
-                attempts=1,
-                provider_sid=SID,
-                created_at=now,
-                updated_at=now,
-            )
-        )
+        session.add(notification_row(shipment_id, "sent", now, provider_sid=SID))
     return await aiohttp_client(create_app(settings()))
 
 
