@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import secrets
 import socket
 import subprocess
@@ -24,10 +25,25 @@ MODEL = ROOT / "models" / "assistant.tar.gz"
 DEDUPE_SECONDS = 4
 
 
+# Below the kernel's ephemeral range (32768 and up here): a port the kernel hands out for an outgoing
+# connection can be taken between the choice and the server's bind, as happened under load.
+PORTS = range(20000, 32000)
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port nothing is bound to, outside the ephemeral range, never the same one twice in a session."""
+    for port in random.sample(PORTS, 200):
+        if port in _handed_out:
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("0.0.0.0", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError(f"no free port between {PORTS.start} and {PORTS.stop}")
 
 
 @dataclass(frozen=True)
