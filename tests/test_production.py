@@ -5,12 +5,14 @@ Run in the PostgreSQL pass of ``make test`` (skipped without PostgreSQL, Redis o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import subprocess
 import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -26,6 +28,7 @@ from tests.web_chat import web_chat
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "agent-password-123"
+REFERENCE = re.compile(r"C-[0-9A-Z]{8}")
 
 
 def turns_of(events: list[dict[str, Any]]) -> list[list[str]]:
@@ -39,12 +42,11 @@ def turns_of(events: list[dict[str, Any]]) -> list[list[str]]:
     return turns
 
 
-def register(production: Production, numbers: list[str]) -> None:
+def register(production: Production, numbers: list[str], paid_days_ago: int = 4) -> None:
     now = datetime.now(UTC)
     headers = {"X-Api-Key": production.api_key}
-    shipments = [
-        shipment_record(n, order_ref=f"PROD-{n}", paid_at=(now - timedelta(days=4)).isoformat()) for n in numbers
-    ]
+    paid_at = (now - timedelta(days=paid_days_ago)).isoformat()
+    shipments = [shipment_record(n, order_ref=f"PROD-{n}", paid_at=paid_at) for n in numbers]
     assert requests.post(f"{production.entry_url}/api/shipments", json=shipments, headers=headers, timeout=60).ok
     events = [event_record(f"prod-{n}", "EMC", (now - timedelta(days=1)).isoformat(), n) for n in numbers]
     assert requests.post(f"{production.entry_url}/api/tracking/events", json=events, headers=headers, timeout=60).ok
@@ -102,6 +104,73 @@ def _csrf(html: str) -> str:
     return match.group(1)
 
 
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (scripts/system-deps.sh)")
+def test_an_agent_on_one_web_reaches_a_chromium_shopper_whose_socket_is_on_the_other_rasa(
+    production: Production,
+    db,
+    artifacts: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    number = "LP00070700009999"
+    register(production, [number], paid_days_ago=30)
+    create_staff("carla.prod@example.com", "Carla", Role.AGENT, PASSWORD)
+    entry_log = production.processes.logs / "entry.log"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            shopper_context = browser.new_context(viewport={"width": 420, "height": 760}, locale="es-ES")
+            # The entry point's sticky cookie, as if it had already pinned this shopper to the second server.
+            shopper_context.add_cookies([{"name": "rasa_server", "value": "rasa2", "url": production.entry_url}])
+            shopper = shopper_context.new_page()
+            agent = browser.new_context(viewport={"width": 1200, "height": 800}, locale="es-ES").new_page()
+
+            def say(text: str) -> None:
+                shopper.fill("#text", text)
+                shopper.press("#text", "Enter")
+
+            shopper.goto(f"{production.entry_url}/?lang=es")
+            expect(shopper.locator("#status")).to_have_class("chat__status chat__status--online", timeout=30_000)
+            say(f"¿dónde está mi paquete {number}?")
+            expect(shopper.locator(".msg--bot").last).to_contain_text(number, timeout=60_000)
+            say("quiero hablar con una persona")
+            expect(shopper.locator(".msg--bot").last).to_contain_text("atención al cliente", timeout=60_000)
+            session = shopper.evaluate("() => JSON.stringify(localStorage)")
+            web1 = production.web_urls[0]  # the agent's console is on the first web process, directly
+            agent.goto(f"{web1}/console/login")
+            agent.fill("input[name=email]", "carla.prod@example.com")
+            agent.fill("input[name=password]", PASSWORD)
+            agent.click("button[type=submit]")
+            agent.goto(f"{web1}/console/conversations")
+            row = agent.locator("#queue tbody tr", has_text=number)
+            expect(row).to_contain_text("waiting", timeout=30_000)
+            row.get_by_role("link").click()
+            agent.click("#take")
+            expect(agent.locator("#compose")).to_be_visible(timeout=30_000)
+            for n in range(4):  # web1 reaches Rasa through the entry point, which takes turns between the servers
+                agent.fill("#text", f"Hola, soy Carla ({n})")
+                agent.click("#compose button[type=submit]")
+                expect(shopper.locator(".msg--bot").last).to_contain_text(f"soy Carla ({n})", timeout=30_000)
+            say("gracias, espero")
+            expect(agent.locator("#transcript .line--shopper").last).to_contain_text("gracias, espero", timeout=30_000)
+            shopper.screenshot(path=str(artifacts / "production-shopper.png"))
+            agent.screenshot(path=str(artifacts / "production-agent.png"), full_page=True)
+        finally:
+            browser.close()
+    sent_through = re.findall(
+        r" rasa/(rasa[12]) .*\"POST /conversations/(web-[0-9a-f]+)/tracker/events", entry_log.read_text()
+    )
+    servers = {server for server, conversation in sent_through if conversation in session}
+    assert "rasa1" in servers, sent_through[
+        -8:
+    ]  # at least one agent message went through the server without the socket
+
+
 async def test_agents_on_either_web_reach_a_shopper_on_either_rasa(production: Production, db) -> None:  # type: ignore[no-untyped-def]
     create_staff("ana.prod@example.com", "Ana", Role.AGENT, PASSWORD)
     create_staff("bea.prod@example.com", "Bea", Role.AGENT, PASSWORD)
@@ -127,47 +196,98 @@ async def test_agents_on_either_web_reach_a_shopper_on_either_rasa(production: P
             assert f"({n})" in heard["text"]
 
 
-async def _shopper(production: Production, number: str, stop: float, outcome: Counter[str]) -> None:
+Turn = tuple[str, tuple[str, ...]]  # what the shopper writes, and what the answer must say
+
+
+def tracking_turns(number: str) -> list[Turn]:
+    return [(f"¿dónde está mi paquete {number}?", (number,)), ("¿me corresponde compensación?", (number,))]
+
+
+def claim_turns(number: str, reference: str | None) -> list[Turn]:
+    """A late parcel's shopper: asks, starts a claim, gives the postal code and says yes; once it is filed,
+    asking to claim again is answered with that claim. A claim cut short (a failed turn, and the "no" that
+    follows it) is started again."""
+    if reference:
+        return [
+            *tracking_turns(number),
+            ("quiero reclamar la compensación", (f"Ya tienes una reclamación: {reference}",)),
+        ]
+    return [
+        *tracking_turns(number),
+        ("quiero reclamarla", ("código postal",)),
+        ("es el 28013", ("¿Lo confirmas?", number)),
+        ("sí", ("Tu reclamación C-",)),
+    ]
+
+
+async def _shopper(
+    production: Production, number: str, references: dict[str, str] | None, stop: float, outcome: Counter[str]
+) -> None:
+    """One shopper's turns until ``stop``; a claimant (``references`` given) notes there the claim it was told."""
     sender = f"load-{number}"
+
+    async def turn(http: aiohttp.ClientSession, text: str) -> tuple[int, str]:
+        async with http.post(
+            f"{production.entry_url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": text},
+            headers={"Authorization": f"Bearer {production.rest_token}"},
+            timeout=aiohttp.ClientTimeout(total=60),
+        ) as answer:
+            if answer.status != 200:
+                return answer.status, await answer.text()
+            return 200, " ".join(m.get("text") or "" for m in await answer.json())
+
     async with aiohttp.ClientSession() as http:
         while time.monotonic() < stop:
-            text = f"¿dónde está mi paquete {number}?" if outcome[sender] % 2 == 0 else "¿me corresponde compensación?"
-            try:
-                async with http.post(
-                    f"{production.entry_url}/webhooks/rest/webhook",
-                    json={"sender": sender, "message": text},
-                    headers={"Authorization": f"Bearer {production.rest_token}"},
-                    timeout=aiohttp.ClientTimeout(total=60),
-                ) as answer:
-                    body = await answer.json() if answer.status == 200 else [{"text": await answer.text()}]
-                    ok = answer.status == 200 and any(number in (m.get("text") or "") for m in body)
-                    why = f"{answer.status} {body}"[:300]
-            except (aiohttp.ClientError, TimeoutError) as error:
-                ok, why = False, repr(error)
-            outcome[sender] += 1
-            outcome["ok" if ok else "failed"] += 1
-            if not ok:
-                outcome[f"failed:{sender}"] += 1
-                outcome[f"why:{why}"] += 1
-                await asyncio.sleep(1)  # a person reads the error before writing again
+            script = tracking_turns(number) if references is None else claim_turns(number, references.get(number))
+            for index, (text, expected) in enumerate(script):  # a script started is finished, even past the stop
+                try:
+                    status, said = await turn(http, text)
+                    ok = status == 200 and all(part in said for part in expected)
+                    why = f"{text!r}: {status} {said}"[:900]
+                except (aiohttp.ClientError, TimeoutError) as error:
+                    ok, why = False, f"{text!r}: {error!r}"
+                outcome["ok" if ok else "failed"] += 1
+                outcome["claim turns" if index >= len(tracking_turns(number)) else "tracking turns"] += 1
+                if ok and references is not None and (told := REFERENCE.search(said)):
+                    references.setdefault(number, told.group(0))
+                if not ok:
+                    outcome[f"failed:{sender}"] += 1
+                    outcome[f"why:{why}"] += 1
+                    await asyncio.sleep(1)  # a person reads the error, says "no" to whatever was half done...
+                    with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                        await turn(http, "no")
+                    break  # ...and starts again
 
 
 def test_fifty_shoppers_through_the_entry_point_and_a_rasa_killed_under_them(production: Production, db) -> None:  # type: ignore[no-untyped-def]
     numbers = [f"LP0007070000{n:04d}" for n in range(50)]
-    register(production, numbers)
+    claimants = set(numbers[::5])  # ten of them claim for a late parcel, the rest ask where theirs is
+    register(production, [n for n in numbers if n not in claimants])
+    register(production, sorted(claimants), paid_days_ago=30)
     outcome: Counter[str] = Counter()
+    references: dict[str, str] = {}
 
     async def load(seconds: float, kill_after: float | None) -> None:
         stop = time.monotonic() + seconds
-        shoppers = [asyncio.create_task(_shopper(production, n, stop, outcome)) for n in numbers]
+        shoppers = [
+            asyncio.create_task(_shopper(production, n, references if n in claimants else None, stop, outcome))
+            for n in numbers
+        ]
         if kill_after is not None:
             await asyncio.sleep(kill_after)
             await asyncio.to_thread(production.processes.kill, "rasa1")
         await asyncio.gather(*shoppers)
 
     asyncio.run(load(60, None))
-    assert outcome["failed"] == 0, outcome
-    assert outcome["ok"] > 200
+    assert outcome["failed"] == 0, "\n".join(key for key in outcome if key.startswith("why:"))
+    assert outcome["ok"] > 200 and outcome["claim turns"] >= 30, outcome
+    claims = requests.get(
+        f"{production.entry_url}/api/claims", headers={"X-Api-Key": production.api_key}, timeout=30
+    ).json()["claims"]
+    ours = [c for c in claims if c["tracking_number"] in numbers]
+    assert sorted(c["tracking_number"] for c in ours) == sorted(claimants)  # one claim each, none for the others
+    assert {c["tracking_number"]: c["reference"] for c in ours} == references  # the one each was told about
 
     before = outcome["ok"] + outcome["failed"]
     asyncio.run(load(30, kill_after=10))
