@@ -63,9 +63,13 @@ def settings_from_environment() -> tuple[DetectSettings, DispatchSettings]:
     )
 
 
-async def once(sender: Sender, detector: Detector, dispatch_settings: DispatchSettings) -> None:
+async def once(
+    sender: Sender, detector: Detector, dispatch_settings: DispatchSettings, stopping: asyncio.Event | None = None
+) -> None:
     found = await asyncio.to_thread(detector.run, datetime.now(UTC))
-    sent = await dispatch_due(sender, lambda: datetime.now(UTC), settings=dispatch_settings)
+    if stopping is not None and stopping.is_set():
+        return
+    sent = await dispatch_due(sender, lambda: datetime.now(UTC), settings=dispatch_settings, stopping=stopping)
     log.info(
         "detected %s, sent %s, retrying %s, failed %s, recovered %s",
         {str(kind): count for kind, count in found.enqueued.items()},
@@ -139,14 +143,14 @@ async def serve(
     try:
         while True:
             try:
-                await once(sender, detector, dispatch_settings)
+                await once(sender, detector, dispatch_settings, stop)
                 health.passed()
             except Exception as error:  # one bad pass (a database that is down...) must not stop the notifier
                 if not forever:
                     raise
                 health.failed(error)
                 log.exception("notifier pass failed; trying again in %.0f s", every)
-            if not forever:
+            if not forever or stop.is_set():
                 return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), every)

@@ -214,8 +214,12 @@ async def dispatch_due(
     engine: Engine | None = None,
     settings: DispatchSettings | None = None,
     rng: random.Random | None = None,
+    stopping: asyncio.Event | None = None,
 ) -> DispatchReport:
-    """Send everything due (and resolve what a crash interrupted), ``concurrency`` messages at a time."""
+    """Send everything due (and resolve what a crash interrupted), ``concurrency`` messages at a time.
+
+    Once ``stopping`` is set no more rows are claimed: the batch in flight ends and the pass returns, so a
+    SIGTERM during a long backlog stops the process within a batch, not at the end of the backlog."""
     settings, rng = settings or DispatchSettings(), rng or random.Random()
     state = _Pass(sender, now, engine, settings, rng, DispatchReport())
     await recover_interrupted(sender, now(), engine, settings, state.report)
@@ -226,7 +230,7 @@ async def dispatch_due(
     # Under a cap, claim only what goes out within a few seconds: claimed rows wait as "sending".
     claim = settings.batch if not rate else max(1, min(settings.batch, math.ceil(rate * 2)))
     handled = 0
-    while handled < settings.max_per_pass:
+    while handled < settings.max_per_pass and not (stopping is not None and stopping.is_set()):
         with session_scope(engine) as session:
             claimed = _claim_due(session, now(), claim, sender)
         if not claimed:

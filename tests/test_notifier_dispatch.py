@@ -17,7 +17,7 @@ from sqlalchemy import Engine, select
 
 from notifications.detect import Status, detect
 from notifications.dispatch import DispatchReport, DispatchSettings, RateLimiter, dispatch_due, outgoing_for
-from notifications.senders import SinkSender, TwilioSender
+from notifications.senders import Outgoing, SinkSender, TwilioSender
 from parcels.ingest import ingest_events
 from parcels.shipments import register_shipments
 from parcels.storage.db import session_scope
@@ -206,6 +206,22 @@ async def test_without_credentials_messages_go_to_the_local_sink(broken: None, m
     assert (await dispatch_due(sink, at(MORNING))).sent == 3
     to, message = sink.sent[0][1].to, sink.sent[0][1]
     assert to.startswith("whatsapp:+346") and message.body and "LP0001234567891" in message.body
+
+
+async def test_a_stop_ends_the_pass_after_the_batch_in_flight(broken: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TWILIO_CONTENT_SID_PROMISE_BROKEN_ES")
+    stopping = asyncio.Event()
+
+    class StoppedAfterOne(SinkSender):
+        async def send(self, message: Outgoing, status_callback: str | None) -> str:
+            stopping.set()  # SIGTERM while the first message is on its way
+            return await super().send(message, status_callback)
+
+    sink = StoppedAfterOne()
+    report = await dispatch_due(sink, at(MORNING), settings=DispatchSettings(batch=1), stopping=stopping)
+    assert report.sent == len(sink.sent) == 1
+    assert sorted(statuses().values()) == ["pending", "pending", "sent"]  # the rest waits for the next process
+    assert (await dispatch_due(SinkSender(), at(MORNING))).sent == 2
 
 
 async def test_the_rate_cap_spreads_calls() -> None:

@@ -91,3 +91,16 @@ def test_every_notification_is_sent_once_whatever_the_kills(db: Engine, tmp_path
         assert statuses() == Counter({Status.SENT: COUNT}), (statuses(), log.read_text()[-4000:])
         recipients = Counter(create.form["To"] for create in server.creates())
         assert len(recipients) == COUNT and set(recipients.values()) == {1}, recipients.most_common(3)
+
+
+def test_sigterm_during_a_backlog_ends_the_pass_after_the_batch_in_flight(db: Engine, tmp_path: Path) -> None:
+    late_parcels(datetime.now(UTC))
+    log = tmp_path / "notifier.log"
+    with running_twilio(latency=0.03) as server:
+        notifier = start_notifier(server, log, NOTIFIER_RATE_PER_SECOND=RATE)  # the backlog: 30 s at this rate
+        run_until(server, notifier, 5, log)
+        notifier.send_signal(signal.SIGTERM)  # a deploy
+        assert notifier.wait(10) == 0, log.read_text()[-4000:]
+        left = statuses()
+        assert left[Status.SENDING] == 0  # the batch in flight was finished, none left half sent
+        assert 0 < left[Status.SENT] == len(server.creates()) < COUNT  # the rest waits for the next notifier
