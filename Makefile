@@ -28,6 +28,7 @@ bench: setup train  ## benchmarks: each prints a ratio against a baseline measur
 	@PYTHONPATH=. .venv/bin/python bench/notifier.py
 	@PYTHONPATH=. .venv/bin/python bench/preview_load.py
 	@PYTHONPATH=. .venv/bin/python bench/long_message.py
+	@scripts/system-deps.sh production && PYTHONPATH=. .venv/bin/python bench/profiles.py
 
 clean:
 	rm -rf models results tests/artifacts var
