@@ -282,6 +282,7 @@ def test_fifty_shoppers_through_the_entry_point_and_a_rasa_killed_under_them(pro
     asyncio.run(load(60, None))
     assert outcome["failed"] == 0, "\n".join(key for key in outcome if key.startswith("why:"))
     assert outcome["ok"] > 200 and outcome["claim turns"] >= 30, outcome
+    print(f"\nfifty shoppers, 60 s: {outcome['ok']} turns answered ({outcome['claim turns']} claim turns), 0 failed")
     claims = requests.get(
         f"{production.entry_url}/api/claims", headers={"X-Api-Key": production.api_key}, timeout=30
     ).json()["claims"]
@@ -294,6 +295,7 @@ def test_fifty_shoppers_through_the_entry_point_and_a_rasa_killed_under_them(pro
     lost = {key: count for key, count in outcome.items() if key.startswith("failed:")}
     reasons = {key: count for key, count in outcome.items() if key.startswith("why:")}
     assert all(count <= 1 for count in lost.values()), reasons  # at most the turn in flight on the killed server
+    print(f"rasa1 killed 10 s into 30 s: {outcome['ok'] + outcome['failed'] - before} turns, {len(lost)} lost")
     assert outcome["ok"] + outcome["failed"] - before > 100
     for number in numbers[:10]:  # nothing interleaved or doubled in any conversation
         for turn in turns_of(production.tracker(f"rest:load-{number}")["events"]):
