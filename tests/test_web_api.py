@@ -1,8 +1,11 @@
+import logging
+
 import pytest
 from sqlalchemy import Engine
 
 from tests.factories import event_record, shipment_record
 from web.app import create_app
+from web.chat import QuietHealthChecks
 from web.settings import Settings
 
 KEY = "test-key"
@@ -89,3 +92,13 @@ async def test_the_chat_page_speaks_the_browsers_language(client) -> None:  # ty
 async def test_static_files_are_served_without_a_cdn(client) -> None:  # type: ignore[no-untyped-def]
     assert (await client.get("/static/chat.js")).status == 200
     assert (await client.get("/static/vendor/socket.io.min.js")).status == 200
+
+
+def test_answered_health_checks_stay_out_of_the_access_log() -> None:
+    def kept(line: str) -> bool:
+        record = logging.LogRecord("aiohttp.access", logging.INFO, __file__, 1, line, None, None)
+        return QuietHealthChecks().filter(record)
+
+    assert not kept('127.0.0.1 [02/Dec/2026:14:42:08 +0000] "GET /healthz HTTP/1.0" 200 175 "-" "-"')
+    assert kept('127.0.0.1 [02/Dec/2026:14:42:08 +0000] "GET /healthz HTTP/1.0" 503 20 "-" "-"')
+    assert kept('127.0.0.1 [02/Dec/2026:14:42:08 +0000] "GET /api/claims?q=/healthz HTTP/1.1" 200 75 "-" "-"')
