@@ -30,14 +30,12 @@ import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.chat_latency import ensure_database, percentile, sample_numbers  # noqa: E402
+
 WORK = ROOT / "var" / "bench"
 RUN = secrets.token_hex(4)  # conversations of earlier runs are in the same tracker store
 TURNS_PER_CONVERSATION = 4
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def postgres(name: str) -> str:
@@ -47,30 +45,11 @@ def postgres(name: str) -> str:
 
 
 def prepare(count: int) -> list[str]:
-    """The database (loaded once with ``count`` demo shipments) and a sample of its tracking numbers."""
-    url = os.environ.get("BENCH_DATABASE_URL") or postgres("bench")
-    os.environ["DATABASE_URL"] = os.environ["TEST_DATABASE_URL"] = url
+    """The PostgreSQL databases (the app's loaded once with ``count`` demo shipments) and a sample of its numbers."""
+    os.environ["BENCH_DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL") or postgres("bench")
+    os.environ["TEST_DATABASE_URL"] = ensure_database(count)
     os.environ["TEST_TRACKER_STORE_URL"] = os.environ.get("BENCH_TRACKER_STORE_URL") or postgres("bench_conversations")
-    from sqlalchemy import func, select
-
-    from parcels.demo import generate, showcase
-    from parcels.storage.db import default_engine
-    from parcels.storage.migrate import upgrade
-    from parcels.storage.models import Shipment
-
-    upgrade(url)
-    with default_engine().connect() as connection:
-        have = connection.execute(select(func.count()).select_from(Shipment)).scalar_one()
-    if have < count:
-        from datetime import UTC, datetime
-
-        print(f"loading {count - have:,} demo shipments (once)...", flush=True)
-        generate(count - have, seed=have + 1, now=datetime.now(UTC), progress=True)
-        showcase(datetime.now(UTC))
-    with default_engine().connect() as connection:
-        top = connection.execute(select(func.max(Shipment.id))).scalar_one()
-        ids = random.Random(7).sample(range(1, top + 1), 2000)
-        return list(connection.execute(select(Shipment.tracking_number).where(Shipment.id.in_(ids))).scalars())
+    return sample_numbers(2000)
 
 
 async def load(base: str, token: str, numbers: list[str], shoppers: int, seconds: float, tag: str) -> list[float]:

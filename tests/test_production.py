@@ -23,6 +23,7 @@ from parcels.handoffs import open_handoff
 from parcels.staff import Role, create_staff
 from tests.factories import event_record, shipment_record
 from tests.production import Production
+from tests.test_browser_chat import CHROMIUM, CHROMIUM_ARGS
 from tests.web_chat import web_chat
 
 pytestmark = pytest.mark.e2e
@@ -102,10 +103,6 @@ def _csrf(html: str) -> str:
     match = re.search(r'<meta name="csrf-token" content="([^"]+)">', html)
     assert match, html[:300]
     return match.group(1)
-
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
 
 
 @pytest.mark.browser
