@@ -14,7 +14,7 @@ setup:        ## the two virtual environments and the web page's npm packages
 train: setup  ## train the assistant if config.yml, domain.yml or data/ changed
 	@scripts/train.sh
 
-nlu-report:   ## intent scores per language on held-out folds of our data
+nlu-report: setup train  ## the assistant on the blind set (per group and intent, threshold table) and by cross-validation
 	@scripts/nlu_report.sh
 
 lint:

@@ -64,19 +64,20 @@ class ActionHandoff(Action):
         return await hand_over(dispatcher, tracker, REASON_OF_INTENT.get(intent or "", Reason.ASKED))
 
 
-NOT_UNDERSTOOD = frozenset({"nlu_fallback", "out_of_scope"})
-
-
 def fallbacks_in_a_row(tracker: Tracker) -> int:
-    """How many of the shopper's latest messages in a row the assistant could not help with: placed in no
-    intent, or out of its scope (since any hand-back)."""
+    """How many of the shopper's latest messages in a row the assistant could not place in any intent
+    (since any hand-back). An off-topic message was understood, and answered with what the assistant
+    can do: it neither counts nor breaks the run."""
     count = 0
     for event in reversed(tracker.events):
         if event.get("event") == "resume":
             break
         if event.get("event") != "user" or (event.get("metadata") or {}).get("refused"):
             continue  # a message the channel refused (too long, media) was neither understood nor not
-        if ((event.get("parse_data") or {}).get("intent") or {}).get("name") not in NOT_UNDERSTOOD:
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if intent == "out_of_scope":
+            continue
+        if intent != "nlu_fallback":
             break
         count += 1
     return count

@@ -57,7 +57,8 @@ class ActionTrackParcel(Action):
 
 class ActionFallback(Action):
     """A message the assistant cannot help with (placed nowhere, or out of scope): still answered if it holds
-    a tracking number; the second in a row brings a person."""
+    a tracking number. Off-topic is answered with what the assistant can do, and the conversation goes on;
+    the second message in a row placed nowhere brings a person."""
 
     def name(self) -> str:
         return "action_fallback"
@@ -72,8 +73,10 @@ class ActionFallback(Action):
             return await explain_promises(dispatcher, tracker, candidates)
         if candidates:
             return await answer_parcels(dispatcher, tracker, candidates)
+        if (tracker.latest_message.get("intent") or {}).get("name") == "out_of_scope":
+            dispatcher.utter_message(response="utter_out_of_scope")
+            return []
         if fallbacks_in_a_row(tracker) >= 2:  # not understood twice: a person takes over
             return await hand_over(dispatcher, tracker, Reason.NOT_UNDERSTOOD)
-        out_of_scope = (tracker.latest_message.get("intent") or {}).get("name") == "out_of_scope"
-        dispatcher.utter_message(response="utter_out_of_scope" if out_of_scope else "utter_default")
+        dispatcher.utter_message(response="utter_default")
         return []

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make nlu-report`: per-language intent scores on held-out folds of our own data.
+# `make nlu-report`: the blind set and cross-validation, side by side (results/nlu-report.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make test`: install what is missing, train if stale, lint, then the whole suite on
+# `make test`: install what is missing, train if stale, lint, score the assistant on the blind
+# set, then the whole suite on
 # SQLite and, when PostgreSQL is available here, again on PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +23,13 @@ run_pytest() {  # pytest's exit code 5 (no tests collected) is a failure here
   fi
   return "$code"
 }
+
+echo "==> the assistant on the blind set (fails below 0.90 macro in either language)"
+report=$(mktemp)
+if ! LOG_LEVEL=WARNING .venv-rasa/bin/python scripts/nlu_report.py --folds 0 >"$report" 2>"$report.err"; then
+  cat "$report"; tail -n 30 "$report.err"; exit 1
+fi
+sed -n '/^| group/,/macro/p' "$report"; rm -f "$report" "$report.err"
 
 echo "==> tests on SQLite"
 run_pytest -p no:cacheprovider

@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import Engine
 
 from actions.conversation import ActionReadMessage
+from actions.handoff import fallbacks_in_a_row
 from actions.tracking import ActionFallback, ActionTrackParcel
 from parcels.ingest import ingest_events
 from parcels.shipments import register_shipments
@@ -81,6 +82,38 @@ async def test_the_fallback_still_answers_a_number(parcel: str) -> None:
     assert parcel in messages[0]["text"]
     messages, _ = await run(ActionFallback(), tracker("asdfgh"))
     assert messages[0]["response"] == "utter_default"
+
+
+def conversation_of(*intents: str) -> Tracker:
+    """A conversation whose shopper messages were placed in these intents, the last one being answered."""
+    events = [
+        {"event": "user", "text": f"message {i}", "parse_data": {"intent": {"name": name}}}
+        for i, name in enumerate(intents)
+    ]
+    return Tracker(
+        sender_id="shopper-1",
+        slots={"language": "en"},
+        latest_message={"text": events[-1]["text"], "intent": {"name": intents[-1]}, "entities": [], "metadata": {}},
+        events=events,
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
+
+
+async def test_off_topic_is_answered_with_what_the_assistant_does_and_never_brings_a_person() -> None:
+    for intents in (["out_of_scope"], ["out_of_scope", "out_of_scope"], ["nlu_fallback", "out_of_scope"]):
+        messages, events = await run(ActionFallback(), conversation_of(*intents))
+        assert [m["response"] for m in messages] == ["utter_out_of_scope"] and events == [], intents
+
+
+async def test_two_messages_in_a_row_placed_nowhere_bring_a_person() -> None:
+    messages, _ = await run(ActionFallback(), conversation_of("track_parcel", "nlu_fallback"))
+    assert [m["response"] for m in messages] == ["utter_default"]
+    assert fallbacks_in_a_row(conversation_of("nlu_fallback", "nlu_fallback")) == 2
+    assert fallbacks_in_a_row(conversation_of("nlu_fallback", "out_of_scope", "nlu_fallback")) == 2
+    assert fallbacks_in_a_row(conversation_of("nlu_fallback", "greet", "nlu_fallback")) == 1
 
 
 async def test_a_database_that_is_down_gets_a_clear_answer(parcel: str, monkeypatch: pytest.MonkeyPatch) -> None:

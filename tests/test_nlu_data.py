@@ -1,0 +1,51 @@
+"""The blind set stays blind: big enough, half off-topic, and none of it in the training data."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+LANGUAGES = ("es", "en")
+
+
+def examples(path: Path) -> list[tuple[str, str]]:
+    items = yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]
+    return [
+        (line.strip()[2:].strip(), item["intent"])
+        for item in items
+        if "intent" in item
+        for line in item["examples"].splitlines()
+        if line.strip().startswith("- ")
+    ]
+
+
+def normalised(text: str) -> str:
+    """Case, accents and punctuation aside: "¡Hola!" and "hola" are the same message."""
+    text = "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+    return re.sub(r"[^\w]+", " ", text).strip() or text
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_blind_set_has_600_messages_half_of_them_off_topic(lang: str) -> None:
+    blind = examples(ROOT / f"tests/nlu/blind_{lang}.yml")
+    counts = Counter(intent for _, intent in blind)
+    assert len(blind) >= 600
+    assert counts["out_of_scope"] >= len(blind) / 2
+    assert len({normalised(text) for text, _ in blind}) == len(blind), "a message appears twice"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_no_blind_message_is_trained_on(lang: str) -> None:
+    blind = {normalised(text) for text, _ in examples(ROOT / f"tests/nlu/blind_{lang}.yml")}
+    trained = {normalised(text) for path in (ROOT / "data").rglob("*.yml") for text, _ in examples_of_any(path)}
+    assert not blind & trained, sorted(blind & trained)[:10]
+
+
+def examples_of_any(path: Path) -> list[tuple[str, str]]:
+    return examples(path) if "nlu" in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) else []
