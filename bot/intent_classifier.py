@@ -31,12 +31,13 @@ def features_of(messages: List[Message]) -> scipy.sparse.csr_matrix:
     for message in messages:
         sparse = message.get_sparse_features(TEXT)[1]
         dense = message.get_dense_features(TEXT)[1]
-        counts = scipy.sparse.csr_matrix(sparse.features, dtype=np.float64) if sparse else scipy.sparse.csr_matrix((1, 0))
+        empty = scipy.sparse.csr_matrix((1, 0))
+        counts = scipy.sparse.csr_matrix(sparse.features, dtype=np.float64) if sparse else empty
         counts.data = np.log1p(counts.data)
         norm = np.sqrt(counts.multiply(counts).sum())
         if norm > 0:
             counts = counts / norm
-        vector = scipy.sparse.csr_matrix(dense.features) if dense else scipy.sparse.csr_matrix((1, 0))
+        vector = scipy.sparse.csr_matrix(dense.features) if dense else empty
         rows.append(scipy.sparse.hstack([counts, vector]))
     return scipy.sparse.vstack(rows).tocsr()
 
@@ -122,7 +123,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     def process(self, messages: List[Message]) -> List[Message]:
         if self.weights is None or not messages:
             return messages
-        for message, row in zip(messages, self.probabilities(messages)):
+        for message, row in zip(messages, self.probabilities(messages), strict=True):
             order = np.argsort(-row)[: int(self.config["ranking_length"])]
             ranking = [{"name": self.intents[i], "confidence": float(row[i])} for i in order]
             message.set(INTENT, ranking[0], add_to_output=True)

@@ -77,9 +77,10 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         for start in range(0, len(messages), size):
             batch = messages[start : start + size]
             vectors = np.asarray(self._encoder.query([m.get(TEXT) for m in batch]), dtype=np.float32)
-            for message, vector in zip(batch, vectors.reshape(len(batch), -1)):
+            for message, vector in zip(batch, vectors.reshape(len(batch), -1), strict=True):
                 # Sentence features only: the classifier reads one vector per message.
-                self.add_features_to_message(sequence=None, sentence=vector.reshape(1, -1), attribute=TEXT, message=message)
+                sentence = vector.reshape(1, -1)
+                self.add_features_to_message(sequence=None, sentence=sentence, attribute=TEXT, message=message)
 
     def process(self, messages: List[Message]) -> List[Message]:
         self._featurize(messages)

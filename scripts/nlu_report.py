@@ -104,8 +104,14 @@ def threshold_table(rows: list[dict]) -> list[dict]:
         fallback = sum(1 for _, guess in pairs if guess == "nlu_fallback") / len(pairs)
         in_domain = [(g, p) for g, p in pairs if group(g) != "off_topic"]
         lost = sum(1 for _, p in in_domain if p == "nlu_fallback") / max(1, len(in_domain))
-        table.append({"threshold": threshold, "macro": round(macro, 4), "fallback_rate": round(fallback, 4),
-                      "in_domain_to_fallback": round(lost, 4)})
+        table.append(
+            {
+                "threshold": threshold,
+                "macro": round(macro, 4),
+                "fallback_rate": round(fallback, 4),
+                "in_domain_to_fallback": round(lost, 4),
+            }
+        )
     return table
 
 
@@ -177,7 +183,7 @@ def markdown(blind: dict, cv: dict | None, threshold: float, folds: int) -> str:
     header = "| group | " + " | ".join(f"blind {lang}" for lang in LANGUAGES)
     header += (" | " + " | ".join(f"cross-val {lang}" for lang in LANGUAGES)) if cv else ""
     lines += [header + " |", "|---" * (header.count("|")) + "|"]
-    for name in groups + ["macro"]:
+    for name in [*groups, "macro"]:
         cells = [
             f"{(blind[lang]['macro'] if name == 'macro' else blind[lang]['per_group'].get(name, float('nan'))):.3f}"
             + ("" if name == "macro" else f" ({blind[lang]['group_sizes'].get(name, 0)})")
@@ -191,18 +197,36 @@ def markdown(blind: dict, cv: dict | None, threshold: float, folds: int) -> str:
         label = f"**{name}**" if name == "macro" else name
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     if cv:
-        lines += ["", f"Cross-validation: {folds} folds over data/nlu/; intent macro-F1 "
-                  + ", ".join(f"{lang} {cv[lang]['intent_macro_f1']:.3f}" for lang in LANGUAGES) + "."]
-    lines += ["", "## Blind set per intent (share routed to the right group)", "", "| intent | "
-              + " | ".join(LANGUAGES) + " |", "|---|" + "---|" * len(LANGUAGES)]
+        lines += [
+            "",
+            f"Cross-validation: {folds} folds over data/nlu/; intent macro-F1 "
+            + ", ".join(f"{lang} {cv[lang]['intent_macro_f1']:.3f}" for lang in LANGUAGES)
+            + ".",
+        ]
+    lines += [
+        "",
+        "## Blind set per intent (share routed to the right group)",
+        "",
+        "| intent | " + " | ".join(LANGUAGES) + " |",
+        "|---|" + "---|" * len(LANGUAGES),
+    ]
     for intent in sorted({i for lang in LANGUAGES for i in blind[lang]["per_intent"]}):
-        lines.append(f"| {intent} | " + " | ".join(f"{blind[lang]['per_intent'].get(intent, float('nan')):.3f}"
-                                                   for lang in LANGUAGES) + " |")
-    lines += ["", "## Fallback threshold on the blind set", "",
-              "Below the threshold the message is not placed (nlu_fallback, answered as off-topic).", "",
-              "| threshold | " + " | ".join(f"macro {lang} | fallback {lang} | in-domain lost {lang}"
-                                          for lang in LANGUAGES) + " |",
-              "|---|" + "---|---|---|" * len(LANGUAGES)]
+        lines.append(
+            f"| {intent} | "
+            + " | ".join(f"{blind[lang]['per_intent'].get(intent, float('nan')):.3f}" for lang in LANGUAGES)
+            + " |"
+        )
+    lines += [
+        "",
+        "## Fallback threshold on the blind set",
+        "",
+        "Below the threshold the message is not placed (nlu_fallback, answered as off-topic).",
+        "",
+        "| threshold | "
+        + " | ".join(f"macro {lang} | fallback {lang} | in-domain lost {lang}" for lang in LANGUAGES)
+        + " |",
+        "|---|" + "---|---|---|" * len(LANGUAGES),
+    ]
     for i, threshold_ in enumerate(THRESHOLDS):
         cells = []
         for lang in LANGUAGES:
@@ -212,8 +236,10 @@ def markdown(blind: dict, cv: dict | None, threshold: float, folds: int) -> str:
         lines.append(f"| {threshold_:.2f}{mark} | " + " | ".join(cells) + " |")
     lines += ["", "## Commonest confusions on the blind set", ""]
     for lang in LANGUAGES:
-        lines.append(f"- {lang}: " + "; ".join(f"{c['intent']} → {c['answer']} ×{c['count']}"
-                                              for c in blind[lang]["confusions"][:8]))
+        lines.append(
+            f"- {lang}: "
+            + "; ".join(f"{c['intent']} → {c['answer']} ×{c['count']}" for c in blind[lang]["confusions"][:8])
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -232,8 +258,12 @@ def main() -> int:
     out = ROOT / "results"
     out.mkdir(exist_ok=True)
     text = markdown(blind, cv, threshold, args.folds)
-    report = {"threshold": threshold, "blind": blind, "cross_validation": cv,
-              "seconds": round(time.monotonic() - started)}
+    report = {
+        "threshold": threshold,
+        "blind": blind,
+        "cross_validation": cv,
+        "seconds": round(time.monotonic() - started),
+    }
     (out / "nlu-report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
     (out / "nlu-report.md").write_text(text)
     print(text)
