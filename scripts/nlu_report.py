@@ -58,9 +58,11 @@ def routing_macro(pairs: list[tuple[str, str]]) -> tuple[float, dict[str, float]
     return sum(per_group.values()) / len(per_group), per_group
 
 
-def configured_threshold() -> float:
+def configured_fallback() -> tuple[float, float]:
+    """config.yml's FallbackClassifier threshold and ambiguity threshold."""
     pipeline = yaml.safe_load((ROOT / "config.yml").read_text())["pipeline"]
-    return float(next(c for c in pipeline if c["name"] == "FallbackClassifier")["threshold"])
+    fallback = next(c for c in pipeline if c["name"] == "FallbackClassifier")
+    return float(fallback["threshold"]), float(fallback.get("ambiguity_threshold", 0.1))
 
 
 def stratified_folds(examples: list[Message], folds: int, seed: int) -> list[list[Message]]:
@@ -84,6 +86,7 @@ async def parse_all(agent: Agent, messages: list[Message]) -> list[dict]:
         parsed = await agent.parse_message(message.get("text"))
         ranking = [r for r in parsed.get("intent_ranking", []) if r["name"] != "nlu_fallback"]
         top = ranking[0] if ranking else {"name": "nlu_fallback", "confidence": 0.0}
+        second = ranking[1]["confidence"] if len(ranking) > 1 else 0.0
         rows.append(
             {
                 "text": message.get("text"),
@@ -91,15 +94,20 @@ async def parse_all(agent: Agent, messages: list[Message]) -> list[dict]:
                 "answer": parsed["intent"]["name"],
                 "top": top["name"],
                 "confidence": round(float(top["confidence"]), 4),
+                "margin": round(float(top["confidence"]) - float(second), 4),
             }
         )
     return rows
 
 
-def threshold_table(rows: list[dict]) -> list[dict]:
+def threshold_table(rows: list[dict], ambiguity: float) -> list[dict]:
+    """What each threshold would give, with the configured ambiguity threshold (top two closer than it)."""
     table = []
     for threshold in THRESHOLDS:
-        pairs = [(r["intent"], r["top"] if r["confidence"] >= threshold else "nlu_fallback") for r in rows]
+        pairs = [
+            (r["intent"], r["top"] if r["confidence"] >= threshold and r["margin"] >= ambiguity else "nlu_fallback")
+            for r in rows
+        ]
         macro, _ = routing_macro(pairs)
         fallback = sum(1 for _, guess in pairs if guess == "nlu_fallback") / len(pairs)
         in_domain = [(g, p) for g, p in pairs if group(g) != "off_topic"]
@@ -115,7 +123,7 @@ def threshold_table(rows: list[dict]) -> list[dict]:
     return table
 
 
-def blind_report(model: str) -> dict:
+def blind_report(model: str, ambiguity: float) -> dict:
     agent = Agent.load(model)
     report = {}
     for lang in LANGUAGES:
@@ -134,7 +142,7 @@ def blind_report(model: str) -> dict:
             "group_sizes": dict(Counter(group(r["intent"]) for r in rows)),
             "per_intent": per_intent,
             "confusions": [{"intent": g, "answer": p, "count": n} for (g, p), n in confusions.most_common()],
-            "thresholds": threshold_table(rows),
+            "thresholds": threshold_table(rows, ambiguity),
             "errors": [r for r in rows if group(r["intent"]) != group(r["answer"])],
         }
     return report
@@ -177,9 +185,15 @@ def cross_validation(folds: int, seed: int) -> dict:
     return report
 
 
-def markdown(blind: dict, cv: dict | None, threshold: float, folds: int) -> str:
+def markdown(blind: dict, cv: dict | None, threshold: float, ambiguity: float, folds: int) -> str:
     groups = sorted({g for lang in LANGUAGES for g in blind[lang]["per_group"]})
-    lines = ["# NLU report", "", f"Routing accuracy per group, macro over groups; fallback threshold {threshold}.", ""]
+    lines = [
+        "# NLU report",
+        "",
+        f"Routing accuracy per group (messages), macro over groups; fallback threshold {threshold},"
+        f" ambiguity threshold {ambiguity}.",
+        "",
+    ]
     header = "| group | " + " | ".join(f"blind {lang}" for lang in LANGUAGES)
     header += (" | " + " | ".join(f"cross-val {lang}" for lang in LANGUAGES)) if cv else ""
     lines += [header + " |", "|---" * (header.count("|")) + "|"]
@@ -220,7 +234,8 @@ def markdown(blind: dict, cv: dict | None, threshold: float, folds: int) -> str:
         "",
         "## Fallback threshold on the blind set",
         "",
-        "Below the threshold the message is not placed (nlu_fallback, answered as off-topic).",
+        "Below the threshold, or with the top two intents closer than the ambiguity threshold, the message is"
+        f" placed nowhere (nlu_fallback, routed as off-topic); ambiguity threshold {ambiguity}.",
         "",
         "| threshold | "
         + " | ".join(f"macro {lang} | fallback {lang} | in-domain lost {lang}" for lang in LANGUAGES)
@@ -252,12 +267,12 @@ def main() -> int:
     args = parser.parse_args()
 
     started = time.monotonic()
-    threshold = configured_threshold()
-    blind = blind_report(args.model)
+    threshold, ambiguity = configured_fallback()
+    blind = blind_report(args.model, ambiguity)
     cv = cross_validation(args.folds, args.seed) if args.folds > 1 else None
     out = ROOT / "results"
     out.mkdir(exist_ok=True)
-    text = markdown(blind, cv, threshold, args.folds)
+    text = markdown(blind, cv, threshold, ambiguity, args.folds)
     report = {
         "threshold": threshold,
         "blind": blind,
