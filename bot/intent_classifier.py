@@ -18,7 +18,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
-from rasa.shared.nlu.constants import INTENT, TEXT
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -27,19 +27,45 @@ WEIGHTS = "weights.npz"
 
 
 def features_of(messages: List[Message]) -> scipy.sparse.csr_matrix:
-    rows = []
+    """One row per message: every featurizer's sentence counts (log1p, then L2 over all of them), then the
+    dense sentence vectors, in a fixed order (by featurizer). Built in one go: stacking scipy matrices
+    per message costs more than the prediction itself."""
+    data: List[np.ndarray] = []
+    indices: List[np.ndarray] = []
+    indptr = [0]
+    width = 0
     for message in messages:
-        sparse = message.get_sparse_features(TEXT)[1]
-        dense = message.get_dense_features(TEXT)[1]
-        empty = scipy.sparse.csr_matrix((1, 0))
-        counts = scipy.sparse.csr_matrix(sparse.features, dtype=np.float64) if sparse else empty
-        counts.data = np.log1p(counts.data)
-        norm = np.sqrt(counts.multiply(counts).sum())
+        blocks = sorted(
+            (f for f in message.features if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE),
+            key=lambda f: (f.is_dense(), str(f.origin)),
+        )
+        offset, row_data, row_indices = 0, [], []
+        for block in blocks:
+            matrix = block.features
+            if block.is_sparse():
+                row = scipy.sparse.csr_matrix(matrix)
+                row_data.append(np.log1p(row.data.astype(np.float64)))
+                row_indices.append(row.indices + offset)
+            else:
+                row_data.append(np.asarray(matrix, dtype=np.float64).ravel())
+                row_indices.append(np.arange(matrix.shape[-1]) + offset)
+            offset += matrix.shape[-1]
+        counts = sum(1 for b in blocks if b.is_sparse())
+        norm = float(np.sqrt(sum(float(np.dot(d, d)) for d in row_data[:counts])))
         if norm > 0:
-            counts = counts / norm
-        vector = scipy.sparse.csr_matrix(dense.features) if dense else empty
-        rows.append(scipy.sparse.hstack([counts, vector]))
-    return scipy.sparse.vstack(rows).tocsr()
+            row_data[:counts] = [d / norm for d in row_data[:counts]]
+        data += row_data
+        indices += row_indices
+        indptr.append(indptr[-1] + sum(len(d) for d in row_data))
+        width = max(width, offset)
+    return scipy.sparse.csr_matrix(
+        (
+            np.concatenate(data) if data else np.zeros(0),
+            np.concatenate(indices) if indices else np.zeros(0, int),
+            indptr,
+        ),
+        shape=(len(messages), width),
+    )
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
