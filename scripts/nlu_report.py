@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import random
 import sys
 import tempfile
@@ -30,6 +31,7 @@ from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
 from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from rasa.utils.log_utils import configure_structlog
 from sklearn.metrics import f1_score
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -265,6 +267,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--min-blind", type=float, default=0.90, help="fail below this blind macro in any language")
     args = parser.parse_args()
+    configure_structlog(logging.WARNING)  # not a debug line per message parsed
 
     started = time.monotonic()
     threshold, ambiguity = configured_fallback()
