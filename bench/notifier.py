@@ -41,7 +41,8 @@ def prepare_database(count: int) -> str:
     os.environ["DATABASE_URL"] = url
     from sqlalchemy import func, select, update
 
-    from notifications.detect import Status, detect
+    from notifications.detect import detect
+    from notifications.outbox import Status
     from parcels.demo import generate
     from parcels.storage.db import session_scope
     from parcels.storage.migrate import upgrade
@@ -120,7 +121,7 @@ def release(limit: int) -> list[int]:
     """Make ``limit`` of the pending notifications due now (whatever their quiet hours said), as WhatsApp."""
     from sqlalchemy import select, update
 
-    from notifications.detect import Status
+    from notifications.outbox import Status
     from parcels.storage.db import session_scope
     from parcels.storage.models import Notification
 

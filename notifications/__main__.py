@@ -20,16 +20,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from notifications.conversation import RasaConversations
-from notifications.detect import Detector, DetectSettings, Status, detect
+from notifications.detect import Detector, DetectSettings, detect
 from notifications.dispatch import DispatchSettings, dispatch_due, outgoing_for
 from notifications.health import Health, start_health_server
+from notifications.outbox import Channel, Status, Unrenderable, render_row
 from notifications.quiet_hours import QuietHours
-from notifications.senders import Sender, SinkSender, TwilioSender
+from notifications.senders import Permanent, Sender, SinkSender, TwilioSender
 from parcels.storage.db import session_scope
 from parcels.storage.migrate import upgrade
 from parcels.storage.models import Notification
-from templates.manifest import typed
-from templates.renderer import render_message, set_source_provider
+from templates.renderer import set_source_provider
 from templates.versions import published_source
 
 log = logging.getLogger("notifications")
@@ -96,11 +96,15 @@ def dry_run(detect_settings: DetectSettings) -> None:
         due = list(session.scalars(select(Notification).where(Notification.status == str(Status.PENDING))))
         print(f"{len(due)} notification(s) waiting in the outbox:")
         for notification in due:
-            if notification.channel == "web":
-                text = render_message(notification.kind, "web", notification.locale, typed(notification.variables))
-                print(f"  {notification.kind:<16} to the web inbox of {notification.recipient}: {text}")
+            try:
+                if notification.channel == Channel.WEB:
+                    text = render_row(notification).text
+                    print(f"  {notification.kind:<16} to the web inbox of {notification.recipient}: {text}")
+                    continue
+                message, _ = outgoing_for(notification, sink)
+            except (Unrenderable, Permanent) as error:
+                print(f"  {notification.kind:<16} to {notification.recipient}: cannot be sent ({error})")
                 continue
-            message = outgoing_for(notification, sink)
             print(f"  {notification.kind:<16} to {message.to}: {message.body or message.content_variables}")
 
 

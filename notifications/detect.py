@@ -9,36 +9,27 @@ notifiers running at once: a second insert of the same key does nothing.
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, and_, exists, or_, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from notifications.channels import choose, recipient
+from notifications.outbox import Channel, Kind, Status, dedupe_key, enqueue, opted_out
 from notifications.quiet_hours import QuietHours
 from parcels.check import promise_variables
 from parcels.policy import Policy, current_policy
 from parcels.promise import Outcome, PromiseDecision, decide
 from parcels.storage import queries
 from parcels.storage.db import session_scope
-from parcels.storage.models import Claim, Consent, Customer, Notification, Shipment
+from parcels.storage.models import Claim, Customer, Notification, Shipment
 
 BATCH = 1000
 SLACK = timedelta(minutes=10)  # an incremental pass looks this much further back than the previous one
-
-
-class Kind(enum.StrEnum):
-    PROMISE_AT_RISK = "promise_at_risk"
-    PROMISE_BROKEN = "promise_broken"
-    DELIVERED_LATE = "delivered_late"
-    COMPENSATION_GRANTED = "compensation_granted"
 
 
 # Facts that, once decided, stay decided: a candidate that calls for no message is not examined again.
@@ -47,16 +38,6 @@ FACTS = frozenset({Kind.PROMISE_BROKEN, Kind.DELIVERED_LATE})
 # Claims granted after being applied for. An automatic grant is approved in the very
 # conversation that files it: the shopper was told there, and gets no second message.
 GRANTED = ("approved", "paid")
-
-
-class Status(enum.StrEnum):
-    PENDING = "pending"
-    SENDING = "sending"
-    SENT = "sent"
-    DELIVERED = "delivered"
-    READ = "read"
-    FAILED = "failed"
-    SKIPPED = "skipped"  # nobody to tell, or the customer opted out
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +62,6 @@ class DetectReport:
     @property
     def total(self) -> int:
         return sum(self.enqueued.values())
-
-
-def dedupe_key(shipment_id: int, kind: Kind) -> str:
-    return f"{shipment_id}:{kind}"
 
 
 def _not_notified(kind: Kind):  # type: ignore[no-untyped-def]
@@ -157,28 +134,6 @@ def kind_of(decision: PromiseDecision, delivered: bool) -> Kind | None:
     return None
 
 
-def opted_out(session: Session, phones: Sequence[str]) -> set[str]:
-    """The phones whose newest consent record is an opt-out (on any channel: it applies to all)."""
-    if not phones:
-        return set()
-    newest: dict[str, str] = {}
-    rows = session.execute(
-        select(Consent.phone, Consent.action).where(Consent.phone.in_(phones)).order_by(Consent.at, Consent.id)
-    )
-    for phone, action in rows:
-        newest[phone] = action
-    return {phone for phone, action in newest.items() if action == "opt_out"}
-
-
-def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
-    if not rows:
-        return 0
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    result = session.execute(insert(Notification).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"]))
-    return result.rowcount or 0
-
-
 def _variables(decision: PromiseDecision, policy: Policy, delivered_at: datetime | None) -> dict[str, Any]:
     variables = promise_variables(decision, None, policy)
     variables["delivered_at"] = delivered_at
@@ -233,7 +188,7 @@ def detect(
             if dry_run:
                 session.rollback()  # not even a new inbox key
             else:
-                _insert(session, rows)
+                enqueue(session, rows)
     return report
 
 
@@ -311,7 +266,7 @@ def _settled_row(shipment: Shipment, kind: Kind, decision: PromiseDecision, now:
         "dedupe_key": dedupe_key(shipment.id, kind),
         "shipment_id": shipment.id,
         "kind": str(kind),
-        "channel": "none",
+        "channel": str(Channel.NONE),
         "recipient": None,
         "reason": f"nothing to tell: {decision.outcome} ({codes})"[:300],
         "locale": "es",
@@ -340,7 +295,7 @@ def _outbox_row(
         "dedupe_key": dedupe_key(shipment.id, kind),
         "shipment_id": shipment.id,
         "kind": str(kind),
-        "channel": route.channel or "none",
+        "channel": route.channel or str(Channel.NONE),
         "recipient": recipient(customer, route.channel) if customer and route.channel else None,
         "reason": route.reason,
         "locale": customer.locale if customer else "es",

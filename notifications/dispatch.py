@@ -18,17 +18,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, select
 
+from notifications import outbox
 from notifications.conversation import RasaConversations
-from notifications.detect import Status, opted_out
+from notifications.outbox import Channel, Status, Unrenderable
 from notifications.provider_status import prune, settle
 from notifications.senders import Ambiguous, Outgoing, Permanent, RetryLater, Sender
 from parcels.storage.db import session_scope
 from parcels.storage.models import Notification
-from templates.manifest import content_sid, content_variables, typed
-from templates.renderer import render_message
 
 MAX_ATTEMPTS = 8
 EARLY_STATUSES_KEPT = timedelta(days=1)
@@ -88,28 +86,23 @@ def backoff(attempts: int, settings: DispatchSettings, rng: random.Random) -> ti
     return delay * rng.uniform(0.8, 1.2)
 
 
-def outgoing_for(notification: Notification, sender: Sender) -> Outgoing:
-    """The message to send: an approved WhatsApp template with its variables, or rendered SMS text."""
-    variables = typed(notification.variables)
-    kind, locale = notification.kind, notification.locale
-    if notification.channel == "sms":
-        return Outgoing(to=notification.recipient or "", body=render_message(kind, "sms", locale, variables))
-    sid = content_sid(kind, locale)
-    if sid is None and sender.name != "sink":
-        raise Permanent(f"no approved WhatsApp template configured for {kind}/{locale}")
-    if sid is None:  # the local sink shows the text the approved template would read
-        return Outgoing(
-            to=f"whatsapp:{notification.recipient}", body=render_message(kind, "whatsapp", locale, variables)
+def outgoing_for(notification: Notification, sender: Sender) -> tuple[Outgoing, str]:
+    """The message to send (an approved WhatsApp template with its variables, or SMS text) and what it reads."""
+    rendered = outbox.render_row(notification)
+    if notification.channel == Channel.SMS:
+        return Outgoing(to=notification.recipient or "", body=rendered.text), rendered.text
+    to = f"whatsapp:{notification.recipient}"
+    if rendered.content_sid is not None:
+        return Outgoing(to=to, content_sid=rendered.content_sid, content_variables=rendered.content_variables), (
+            rendered.text
         )
-    return Outgoing(
-        to=f"whatsapp:{notification.recipient}",
-        content_sid=sid,
-        content_variables=content_variables(kind, locale, variables),
-    )
+    if sender.name != "sink":
+        raise Permanent(f"no approved WhatsApp template configured for {notification.kind}/{notification.locale}")
+    return Outgoing(to=to, body=rendered.text), rendered.text  # the local sink shows what the template would read
 
 
 @dataclass(frozen=True, slots=True)
-class Claimed:
+class Leased:
     """A notification marked ``sending``, with what to send (or why it cannot be sent)."""
 
     id: int
@@ -122,64 +115,25 @@ class Claimed:
     text: str | None  # what the shopper reads, for the conversation
 
 
-def _prepare(row: Notification, sender: Sender) -> Claimed:
+def _prepare(row: Notification, sender: Sender) -> Leased:
     number, text = row.variables.get("number"), None
     message, failure = None, None
     try:
-        if row.channel == "web":
-            text = render_message(row.kind, "web", row.locale, typed(row.variables))
+        if row.channel == Channel.WEB:
+            text = outbox.render_row(row).text
         else:
-            message = outgoing_for(row, sender)
-            text = message.body or render_message(row.kind, "whatsapp", row.locale, typed(row.variables))
-    except (Permanent, ValueError, LookupError) as error:
-        failure = str(error)
-    return Claimed(row.id, row.attempts, row.channel, message, failure, number, row.locale, text)
-
-
-def _claim_due(session: Session, now: datetime, limit: int, sender: Sender) -> list[Claimed]:
-    """Mark up to ``limit`` due rows ``sending`` for this dispatcher alone.
-
-    PostgreSQL: other dispatchers skip the rows locked here. SQLite reads outside the write
-    lock, so the update itself re-checks ``pending``: a row another dispatcher took first is
-    simply not returned."""
-    due = (
-        select(Notification.id)
-        .where(Notification.status == str(Status.PENDING), Notification.not_before <= now)
-        .order_by(Notification.not_before, Notification.id)
-        .limit(limit)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    ids = list(session.scalars(due))
-    if not ids:
-        return []
-    claim = (
-        update(Notification)
-        .where(Notification.id.in_(ids), Notification.status == str(Status.PENDING))
-        .values(status=str(Status.SENDING), attempts=Notification.attempts + 1, updated_at=now)
-        .returning(Notification.id)
-        .execution_options(synchronize_session=False)
-    )
-    claimed = list(session.scalars(claim))
-    rows = list(session.scalars(select(Notification).where(Notification.id.in_(claimed)).order_by(Notification.id)))
-    # Someone who opted out after the message was enqueued (while it waited for the morning) gets nothing.
-    silenced = opted_out(session, [row.recipient for row in rows if row.channel != "web" and row.recipient])
-    for row in rows:
-        if row.recipient in silenced:
-            row.status, row.reason = str(Status.SKIPPED), "the customer opted out before it was sent"
-    return [_prepare(row, sender) for row in rows if row.status == str(Status.SENDING)]
+            message, text = outgoing_for(row, sender)
+    except Permanent as error:
+        failure = error.reason
+    except Unrenderable as error:
+        failure = f"cannot be rendered: {error}"
+    return Leased(row.id, row.attempts, row.channel, message, failure, number, row.locale, text)
 
 
 def _finish(engine: Engine | None, notification_id: int, status: Status, now: datetime, **fields: object) -> None:
     with session_scope(engine) as session:
-        row = session.get(Notification, notification_id)
-        if row is None:
-            return
-        row.status = str(status)
-        row.updated_at = now
-        for name, value in fields.items():
-            setattr(row, name, value)
-    _settle(engine, row.provider_sid)
+        sid = outbox.finish(session, notification_id, status, now, **fields)
+    _settle(engine, sid)
 
 
 def _settle(engine: Engine | None, sid: str | None) -> None:
@@ -218,7 +172,7 @@ async def dispatch_due(
 ) -> DispatchReport:
     """Send everything due (and resolve what a crash interrupted), ``concurrency`` messages at a time.
 
-    Once ``stopping`` is set no more rows are claimed: the batch in flight ends and the pass returns, so a
+    Once ``stopping`` is set no more rows are leased: the batch in flight ends and the pass returns, so a
     SIGTERM during a long backlog stops the process within a batch, not at the end of the backlog."""
     settings, rng = settings or DispatchSettings(), rng or random.Random()
     state = _Pass(sender, now, engine, settings, rng, DispatchReport())
@@ -227,25 +181,25 @@ async def dispatch_due(
         prune(session, datetime.now(UTC) - EARLY_STATUSES_KEPT)
     gate = asyncio.Semaphore(settings.concurrency)
     rate = settings.rate_per_second
-    # Under a cap, claim only what goes out within a few seconds: claimed rows wait as "sending".
-    claim = settings.batch if not rate else max(1, min(settings.batch, math.ceil(rate * 2)))
+    # Under a cap, lease only what goes out within a few seconds: leased rows wait as "sending".
+    lease = settings.batch if not rate else max(1, min(settings.batch, math.ceil(rate * 2)))
     handled = 0
     while handled < settings.max_per_pass and not (stopping is not None and stopping.is_set()):
         with session_scope(engine) as session:
-            claimed = _claim_due(session, now(), claim, sender)
-        if not claimed:
+            leased = [_prepare(row, sender) for row in outbox.lease_due(session, now(), lease)]
+        if not leased:
             break
-        handled += len(claimed)
+        handled += len(leased)
 
-        async def one(item: Claimed) -> None:
+        async def one(item: Leased) -> None:
             async with gate:
                 await _deliver(item, state)
 
-        await asyncio.gather(*(one(item) for item in claimed))
+        await asyncio.gather(*(one(item) for item in leased))
     return state.report
 
 
-async def _deliver(item: Claimed, state: _Pass) -> None:
+async def _deliver(item: Leased, state: _Pass) -> None:
     engine, report = state.engine, state.report
     if item.failure is not None:
         _finish(engine, item.id, Status.FAILED, state.now(), reason=item.failure[:300])
@@ -274,7 +228,7 @@ def _recipient(engine: Engine | None, notification_id: int) -> str | None:
         return row.recipient if row else None
 
 
-async def _send(item: Claimed, message: Outgoing, state: _Pass) -> str | None:
+async def _send(item: Leased, message: Outgoing, state: _Pass) -> str | None:
     """The provider's id, or None when the notification was put back (to retry or to look up)."""
     engine, settings, report = state.engine, state.settings, state.report
     # The provider's clock, not ours, dates the message: look it up by wall-clock time.
@@ -324,12 +278,12 @@ async def recover_interrupted(
     sender: Sender, moment: datetime, engine: Engine | None, settings: DispatchSettings, report: DispatchReport
 ) -> None:
     """Rows left ``sending`` by a crash: adopt the message if the provider has it, else send it again later,
-    after the rows already due (each claim counts an attempt, so that a message that crashes the notifier
+    after the rows already due (each lease counts an attempt, so that a message that crashes the notifier
     fails after ``MAX_ATTEMPTS``; the rows a crash merely held must not pay for it again and again).
 
-    The stale rows are claimed in one short transaction (their ``updated_at`` set to ``moment``, so no other
+    The stale rows are leased again in one short transaction (their ``updated_at`` set to ``moment``, so no other
     dispatcher sees them as stale; on PostgreSQL rows another one holds are skipped); the provider is asked
-    outside any transaction, and each outcome is written only if the row is still as claimed. No row lock is
+    outside any transaction, and each outcome is written only if the row is still as leased. No row lock is
     ever held while waiting for the network."""
     with session_scope(engine) as session:
         stale_rows = select(Notification).where(
@@ -337,16 +291,16 @@ async def recover_interrupted(
         )
         if session.get_bind().dialect.name == "postgresql":
             stale_rows = stale_rows.with_for_update(skip_locked=True)
-        claimed: list[tuple[int, Outgoing | None, datetime]] = []
+        stale: list[tuple[int, Outgoing | None, datetime]] = []
         for row in session.scalars(stale_rows):
             sent_after = row.updated_at - LOOKUP_SKEW
             try:  # a web-inbox row has nothing at a provider: writing it again is the delivery
-                outgoing = outgoing_for(row, sender) if row.channel != "web" else None
-            except (ValueError, LookupError):
+                outgoing = outgoing_for(row, sender)[0] if row.channel != Channel.WEB else None
+            except (Unrenderable, Permanent):
                 continue  # looked at again on the next pass
             row.updated_at = moment
-            claimed.append((row.id, outgoing, sent_after))
-    for notification_id, outgoing, sent_after in claimed:
+            stale.append((row.id, outgoing, sent_after))
+    for notification_id, outgoing, sent_after in stale:
         sid = None
         if outgoing is not None:
             try:
@@ -355,7 +309,7 @@ async def recover_interrupted(
                 continue  # stale again after stale_after: looked up on a later pass
         with session_scope(engine) as session:
             row = session.get(Notification, notification_id)
-            if row is None or row.status != str(Status.SENDING) or row.updated_at != moment:
+            if row is None or row.status != Status.SENDING or row.updated_at != moment:
                 continue  # finished meanwhile (a late status callback, another dispatcher)
             if sid is not None:
                 row.status, row.provider_sid, row.reason = str(Status.SENT), sid, None

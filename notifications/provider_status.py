@@ -20,7 +20,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from notifications.detect import Status
+from notifications.outbox import Status
 from parcels.storage.db import lock_for_writing
 from parcels.storage.models import EarlyStatus, Notification
 

@@ -17,8 +17,9 @@ import requests
 from sqlalchemy import select
 
 from notifications.conversation import RasaConversations
-from notifications.detect import DetectSettings, Status, detect
+from notifications.detect import DetectSettings, detect
 from notifications.dispatch import DispatchSettings, dispatch_due
+from notifications.outbox import Status
 from notifications.quiet_hours import QuietHours
 from notifications.senders import TwilioSender
 from parcels.storage.db import session_scope

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine, select
 
-from notifications.detect import Detector, DetectSettings, Kind, Status, detect
+from notifications.detect import Detector, DetectSettings, detect
+from notifications.outbox import Kind, Status
 from parcels.claims import ClaimStatus, make_claim, update_claim
 from parcels.ingest import ingest_events
 from parcels.shipments import register_shipments

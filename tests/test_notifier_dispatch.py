@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine, select
 
-from notifications.detect import Status, detect
+from notifications.detect import detect
 from notifications.dispatch import DispatchReport, DispatchSettings, RateLimiter, dispatch_due, outgoing_for
+from notifications.outbox import Status
 from notifications.senders import Outgoing, SinkSender, TwilioSender
 from parcels.ingest import ingest_events
 from parcels.shipments import register_shipments
@@ -190,7 +191,7 @@ async def test_an_interrupted_send_is_adopted_not_sent_again(broken: None, twili
         row = session.scalars(select(Notification).order_by(Notification.id)).first()
         assert row is not None
         row.status, row.attempts, row.updated_at = Status.SENDING, 1, real_now - timedelta(minutes=10)
-        accepted = await first.send(outgoing_for(row, first), None)
+        accepted = await first.send(outgoing_for(row, first)[0], None)
     await first.close()
     report = await dispatch(twilio, real_now)
     assert report.recovered == 1

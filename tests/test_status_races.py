@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, select
 
-from notifications.detect import Status
+from notifications.outbox import Status
 from notifications.provider_status import KEPT, record, settle
 from parcels.shipments import register_shipments
 from parcels.storage.db import session_scope

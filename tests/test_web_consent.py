@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine, select
 
-from notifications.detect import opted_out
+from notifications.outbox import opted_out
 from parcels.storage.db import session_scope
 from parcels.storage.models import Consent
 from web.app import create_app

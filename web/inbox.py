@@ -15,18 +15,15 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from aiohttp import web
-from jinja2 import TemplateError
 from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from notifications.channels import inbox_conversation, inbox_key_of_parcel
-from notifications.detect import Status
+from notifications.outbox import Channel, Status, Unrenderable, render_row
 from parcels.signatures import CHAT_SESSION, sign
 from parcels.storage.db import session_scope
 from parcels.storage.models import Customer, Notification, Shipment
 from parcels.tracking_numbers import validate
-from templates.manifest import typed
-from templates.renderer import render_message
 from web.auth import error_response, refusal
 from web.json_body import BadBody, read_json
 from web.keys import SETTINGS
@@ -51,8 +48,8 @@ class Inbox:
 def _text(row: Notification) -> str | None:
     """The message as the notifier wrote it into the conversation (in its locale); None if it cannot be rendered."""
     try:
-        return render_message(row.kind, "web", row.locale, typed(row.variables))
-    except (TemplateError, ValueError, LookupError):
+        return render_row(row).text
+    except Unrenderable:
         log.exception("web inbox: notification %d cannot be rendered; left unread", row.id)
         return None
 
@@ -69,7 +66,11 @@ def read_inbox(key: str) -> Inbox | None:
         rows = session.scalars(
             select(Notification)
             .join(Shipment, Shipment.id == Notification.shipment_id)
-            .where(Shipment.customer_id == customer.id, Notification.channel == "web", Notification.status.in_(SHOWN))
+            .where(
+                Shipment.customer_id == customer.id,
+                Notification.channel == str(Channel.WEB),
+                Notification.status.in_(SHOWN),
+            )
             .order_by(Notification.updated_at, Notification.id)
         ).all()
         messages: list[dict[str, Any]] = []

@@ -7,16 +7,13 @@ import logging
 from typing import Any
 
 from aiohttp import web
-from jinja2 import TemplateError
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from notifications.detect import Status
+from notifications.outbox import Channel, Status, Unrenderable, render_row
 from parcels.staff import Role
 from parcels.storage.db import session_scope
 from parcels.storage.models import Notification, Shipment
-from templates.manifest import typed
-from templates.renderer import render_message
 from web.console.pages import render, staff_only
 
 log = logging.getLogger(__name__)
@@ -36,10 +33,9 @@ def masked(phone: str | None) -> str:
 
 def message_text(notification: Notification) -> str:
     """What the shopper reads (or would have read): the message rendered for its channel."""
-    channel = {"web": "web", "sms": "sms"}.get(notification.channel, "whatsapp")
     try:
-        return render_message(notification.kind, channel, notification.locale, typed(notification.variables))
-    except (TemplateError, ValueError, LookupError) as error:
+        return render_row(notification).text
+    except Unrenderable as error:
         return f"(cannot be rendered: {error})"
 
 
@@ -67,7 +63,7 @@ def outbox(status: str | None) -> dict[str, Any]:
                 "kind": n.kind,
                 "number": number,
                 "channel": n.channel,
-                "to": "web chat inbox" if n.channel == "web" else masked(n.recipient),  # its key is a credential
+                "to": "web chat inbox" if n.channel == Channel.WEB else masked(n.recipient),  # its key is a credential
                 "status": n.status,
                 "reason": n.reason,
                 "attempts": n.attempts,
@@ -75,7 +71,7 @@ def outbox(status: str | None) -> dict[str, Any]:
                 "updated_at": n.updated_at,
                 "sid": n.provider_sid,
                 "via": via(n),
-                "text": message_text(n) if n.channel != "none" else None,
+                "text": message_text(n) if n.channel != Channel.NONE else None,
             }
             for n, number in session.execute(query)
         ]
