@@ -228,8 +228,7 @@ def _decide_batch(
     for shipment_id, kind in batch:
         wanted.setdefault(shipment_id, set()).add(kind)
     shipments = {row.id: row for row in session.scalars(select(Shipment).where(Shipment.id.in_(wanted)))}
-    numbers = [row.tracking_number for row in shipments.values()]
-    found = queries.shipments_with_events(session, numbers)
+    found = queries.facts_with_events(session, list(shipments.values()))
     customer_ids = {row.customer_id for row in shipments.values() if row.customer_id is not None}
     customers = {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(customer_ids)))}
     silenced = opted_out(session, [c.phone for c in customers.values() if c.phone])

@@ -29,8 +29,6 @@ from parcels.storage.models import Consent, Notification
 from templates.manifest import content_sid, content_variables, typed
 from templates.renderer import render_message
 
-INSERT_ROWS = 500  # rows per INSERT: below SQLite's and PostgreSQL's limits on bound parameters
-
 
 class Kind(enum.StrEnum):
     PROMISE_AT_RISK = "promise_at_risk"
@@ -90,18 +88,18 @@ def render_row(notification: Notification) -> Rendered:
     return render(notification.kind, notification.channel, notification.locale, notification.variables)
 
 
-def enqueue(session: Session, rows: Sequence[dict[str, Any]]) -> int:
-    """Insert the rows in bulk, leaving out any whose dedupe key is already there; how many were written."""
+def enqueue(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert the rows in bulk, leaving out any whose dedupe key is already there.
+
+    One statement, executed for many rows: SQLAlchemy sends them in batches of multi-row
+    INSERTs ("insertmanyvalues") from one compiled form, rather than compiling a statement
+    of thousands of values each time."""
+    if not rows:
+        return
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    written = 0
-    for start in range(0, len(rows), INSERT_ROWS):
-        chunk = rows[start : start + INSERT_ROWS]
-        result = session.execute(
-            insert(Notification).values(chunk).on_conflict_do_nothing(index_elements=["dedupe_key"])
-        )
-        written += result.rowcount or 0
-    return written
+    statement = insert(Notification.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    session.connection().execute(statement, list(rows))
 
 
 def opted_out(session: Session, phones: Sequence[str]) -> set[str]:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from parcels.policy import current_policy
-from parcels.stages import EventKind, Stage, cause_of
+from parcels.stages import Cause, EventKind, Stage, cause_of
 from parcels.status import Event, ShipmentFacts, ordered
 from parcels.storage.models import Claim, Shipment, TrackingEvent
 
@@ -29,16 +29,33 @@ def _facts(row: Shipment) -> ShipmentFacts:
     )
 
 
-def _event(row: TrackingEvent) -> Event:
-    return Event(
-        event_id=row.event_id,
-        code=row.code,
-        stage=Stage(row.stage),
-        kind=EventKind(row.kind),
-        occurred_at=row.occurred_at,
-        location=row.location,
-        cause=cause_of(row.code),
-    )
+_EVENT_COLUMNS = (
+    TrackingEvent.shipment_id,
+    TrackingEvent.event_id,
+    TrackingEvent.code,
+    TrackingEvent.stage,
+    TrackingEvent.kind,
+    TrackingEvent.occurred_at,
+    TrackingEvent.location,
+)
+
+
+def events_by_shipment(session: Session, shipment_ids_: Collection[int]) -> dict[int, list[Event]]:
+    """Each shipment's events in time order. Read as plain rows, not ORM objects: the notifier reads the
+    events of thousands of shipments at a time, and an ORM object costs many times what its values do."""
+    events: dict[int, list[Event]] = {shipment_id: [] for shipment_id in shipment_ids_}
+    if not events:
+        return events
+    stages, kinds = {int(stage): stage for stage in Stage}, {str(kind): kind for kind in EventKind}
+    causes: dict[str, Cause | None] = {}
+    rows = session.execute(select(*_EVENT_COLUMNS).where(TrackingEvent.shipment_id.in_(events)))
+    for shipment_id, event_id, code, stage, kind, occurred_at, location in rows:
+        if code not in causes:
+            causes[code] = cause_of(code)
+        events[shipment_id].append(
+            Event(event_id, code, stages[stage], kinds[kind], occurred_at, location, causes[code])
+        )
+    return {shipment_id: ordered(history) for shipment_id, history in events.items()}
 
 
 def shipments_with_events(
@@ -48,12 +65,13 @@ def shipments_with_events(
     if not tracking_numbers:
         return {}
     rows = session.scalars(select(Shipment).where(Shipment.tracking_number.in_(tracking_numbers))).all()
-    by_id = {row.id: row for row in rows}
-    events: dict[int, list[Event]] = {row.id: [] for row in rows}
-    if by_id:
-        for event in session.scalars(select(TrackingEvent).where(TrackingEvent.shipment_id.in_(by_id))):
-            events[event.shipment_id].append(_event(event))
-    return {row.tracking_number: (_facts(row), ordered(events[row.id])) for row in rows}
+    return facts_with_events(session, rows)
+
+
+def facts_with_events(session: Session, shipments: Sequence[Shipment]) -> dict[str, tuple[ShipmentFacts, list[Event]]]:
+    """These shipments' facts, each with its events in time order, by tracking number."""
+    events = events_by_shipment(session, [row.id for row in shipments])
+    return {row.tracking_number: (_facts(row), events[row.id]) for row in shipments}
 
 
 def shipment_ids(session: Session, tracking_numbers: Iterable[str]) -> dict[str, int]:
@@ -101,8 +119,7 @@ def shipment_with_events(session: Session, tracking_number: str) -> tuple[Shipme
     ).one_or_none()
     if row is None:
         return None
-    events = session.scalars(select(TrackingEvent).where(TrackingEvent.shipment_id == row.id))
-    return row, _facts(row), ordered(_event(event) for event in events)
+    return row, _facts(row), events_by_shipment(session, [row.id])[row.id]
 
 
 def claims_for_orders(session: Session, order_keys: Collection[str]) -> dict[str, Claim]:
