@@ -17,12 +17,13 @@ from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from parcels.policy import Grant, Policy, current_policy
 from parcels.promise import PromiseDecision, decide
 from parcels.storage import queries
 from parcels.storage.db import session_scope
-from parcels.storage.models import Claim, Shipment
+from parcels.storage.models import Claim, ClaimTransition, Shipment
 
 
 class ClaimStatus(enum.StrEnum):
@@ -39,6 +40,52 @@ TRANSITIONS: dict[ClaimStatus, frozenset[ClaimStatus]] = {
     ClaimStatus.PAID: frozenset(),
     ClaimStatus.REJECTED: frozenset(),
 }
+
+
+class ActorKind(enum.StrEnum):
+    SHOPPER = "shopper"  # named by the channel they wrote on
+    STAFF = "staff"  # named by their email
+    API_KEY = "api_key"  # named by the key's variable
+    SYSTEM = "system"  # the policy, or a migration
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who moves a claim on, as the channel proved it: never as a request says."""
+
+    kind: ActorKind
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionView:
+    at: datetime
+    actor_kind: ActorKind
+    actor: str
+    from_status: ClaimStatus | None
+    to_status: ClaimStatus
+    note: str | None
+
+    @classmethod
+    def of(cls, row: ClaimTransition) -> TransitionView:
+        return cls(
+            at=row.at,
+            actor_kind=ActorKind(row.actor_kind),
+            actor=row.actor,
+            from_status=None if row.from_status is None else ClaimStatus(row.from_status),
+            to_status=ClaimStatus(row.to_status),
+            note=row.note,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "at": self.at.isoformat(),
+            "actor_kind": str(self.actor_kind),
+            "actor": self.actor,
+            "from": None if self.from_status is None else str(self.from_status),
+            "to": str(self.to_status),
+            "note": self.note,
+        }
 
 
 class Verification(enum.StrEnum):
@@ -102,6 +149,17 @@ class ClaimView:
             "requested_at": self.requested_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimDetail:
+    """A claim with its history, oldest step first: what the back office and the console show."""
+
+    claim: ClaimView
+    history: tuple[TransitionView, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.claim.as_dict(), "history": [step.as_dict() for step in self.history]}
 
 
 class ClaimOutcome(enum.StrEnum):
@@ -226,7 +284,33 @@ def _make_claim(
         )
         session.add(claim)
         session.flush()
+        _record(session, claim.id, now, Actor(ActorKind.SHOPPER, channel), None, ClaimStatus.REQUESTED)
+        if owed.grant is Grant.AUTOMATIC:
+            policy_actor = Actor(ActorKind.SYSTEM, f"policy {decision.policy_version}")
+            _record(session, claim.id, now, policy_actor, ClaimStatus.REQUESTED, ClaimStatus.APPROVED)
         return ClaimResult(ClaimOutcome.CREATED, tracking_number, decision, ClaimView.of(claim))
+
+
+def _record(
+    session: Session,
+    claim_id: int,
+    at: datetime,
+    actor: Actor,
+    from_status: ClaimStatus | None,
+    to_status: ClaimStatus,
+    note: str | None = None,
+) -> None:
+    session.add(
+        ClaimTransition(
+            claim_id=claim_id,
+            at=at,
+            actor_kind=str(actor.kind),
+            actor=actor.name[:254],
+            from_status=None if from_status is None else str(from_status),
+            to_status=str(to_status),
+            note=note,
+        )
+    )
 
 
 class ClaimNotFound(LookupError):
@@ -245,34 +329,47 @@ def list_claims(
         return [ClaimView.of(row) for row in rows], total
 
 
-def get_claim(reference: str, engine: Engine | None = None) -> ClaimView:
+def get_claim(reference: str, engine: Engine | None = None) -> ClaimDetail:
     with session_scope(engine) as session:
         row = queries.claim_by_reference(session, reference)
         if row is None:
             raise ClaimNotFound(reference)
-        return ClaimView.of(row)
+        return _detail(session, row)
+
+
+def _detail(session: Session, row: Claim) -> ClaimDetail:
+    history = tuple(TransitionView.of(step) for step in queries.claim_history(session, row.id))
+    return ClaimDetail(ClaimView.of(row), history)
 
 
 def update_claim(
-    reference: str, status: ClaimStatus, now: datetime, note: str | None = None, engine: Engine | None = None
-) -> ClaimView:
-    """Move a claim on (requested -> approved -> paid, or -> rejected); setting the same status again is a no-op."""
+    reference: str,
+    status: ClaimStatus,
+    now: datetime,
+    actor: Actor,
+    note: str | None = None,
+    engine: Engine | None = None,
+) -> ClaimDetail:
+    """Move a claim on (requested -> approved -> paid, or -> rejected) and record the step with who took it.
+
+    Setting the same status again changes nothing and records nothing, unless it brings a note.
+    """
     with session_scope(engine) as session:
         row = queries.claim_by_reference(session, reference, for_update=True)
         if row is None:
             raise ClaimNotFound(reference)
         current = ClaimStatus(row.status)
-        if status is not current:
-            if status not in TRANSITIONS[current]:
-                allowed = ", ".join(sorted(TRANSITIONS[current])) or "none: it is final"
-                raise InvalidTransition(f"a {current} claim cannot become {status} (allowed: {allowed})")
+        if status is not current and status not in TRANSITIONS[current]:
+            allowed = ", ".join(sorted(TRANSITIONS[current])) or "none: it is final"
+            raise InvalidTransition(f"a {current} claim cannot become {status} (allowed: {allowed})")
+        if status is not current or note is not None:
             row.status = str(status)
             row.updated_at = now
-        if note is not None:
-            row.note = note
-            row.updated_at = now
+            if note is not None:
+                row.note = note
+            _record(session, row.id, now, actor, current, status, note)
         session.flush()
-        return ClaimView.of(row)
+        return _detail(session, row)
 
 
 def claim_message(result: ClaimResult) -> tuple[str, dict[str, Any]]:

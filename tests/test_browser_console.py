@@ -100,3 +100,42 @@ def test_a_marketer_edits_previews_and_publishes_a_template(
             browser.close()
 
     assert "editado en el navegador" in render_message(*key, sample)
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (scripts/system-deps.sh)")
+def test_an_agent_approves_a_claim_and_reads_its_history(stack: Stack, db: Engine, artifacts: Path) -> None:
+    from datetime import UTC, datetime
+
+    from playwright.sync_api import expect, sync_playwright
+
+    from parcels.claims import make_claim
+    from parcels.shipments import register_shipments
+    from tests.factories import shipment_record
+
+    number = "LP00012345678904"
+    register_shipments([shipment_record(number, product="STANDARD", paid_at="2026-11-02T10:00:00+01:00")])
+    claim = make_claim(number, datetime(2026, 12, 2, tzinfo=UTC), "whatsapp", postal_code="28013").claim
+    assert claim is not None
+    create_staff("agent@example.com", "Ana Agent", "agent", PASSWORD, update=True)
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.goto(f"{stack.web_url}/console/claims")
+            page.fill("#email", "agent@example.com")
+            page.fill("#password", PASSWORD)
+            page.click("#sign-in")
+            page.click(f"text={claim.reference}")
+            expect(page.locator("h1")).to_contain_text("requested")
+            page.select_option("select[name=status]", "approved")
+            page.fill("textarea[name=note]", "Scan log checked: delivered 3 days late")
+            page.click("text=Save")
+            expect(page.locator(".flash")).to_have_text(f"Claim {claim.reference} is approved.")
+            history = page.locator("#history tbody tr")
+            expect(history).to_have_count(2)
+            expect(history.nth(1)).to_contain_text("agent@example.com")
+            expect(history.nth(1)).to_contain_text("Scan log checked")
+            page.screenshot(path=str(artifacts / "console-claim.png"), full_page=True)
+        finally:
+            browser.close()

@@ -10,10 +10,13 @@ from sqlalchemy import Engine
 
 from parcels.check import check_candidates
 from parcels.claims import (
+    Actor,
+    ActorKind,
     ClaimNotFound,
     ClaimOutcome,
     ClaimStatus,
     InvalidTransition,
+    get_claim,
     list_claims,
     make_claim,
     same_phone,
@@ -30,6 +33,9 @@ LATE = "LP00012345678901"
 ON_TIME = "LP00012345678902"
 SAME_ORDER = "LP00012345678903"
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
+LATER = NOW + timedelta(hours=3)
+BACK_OFFICE = Actor(ActorKind.API_KEY, "BACK_OFFICE_API_KEY")
+ANA = Actor(ActorKind.STAFF, "ana@example.com")
 
 
 @pytest.fixture
@@ -110,17 +116,46 @@ def test_the_back_office_moves_claims_forward_only(parcels: None) -> None:
     claim = make_claim(standard, datetime(2026, 12, 2, tzinfo=UTC), "web", postal_code="28013").claim
     assert claim is not None and claim.status is ClaimStatus.REQUESTED  # STANDARD is on application
 
-    approved = update_claim(claim.reference, ClaimStatus.APPROVED, NOW, note="checked")
+    approved = update_claim(claim.reference, ClaimStatus.APPROVED, NOW, BACK_OFFICE, note="checked").claim
     assert approved.status is ClaimStatus.APPROVED and approved.note == "checked"
-    assert update_claim(claim.reference, ClaimStatus.APPROVED, NOW).status is ClaimStatus.APPROVED  # no-op
-    paid = update_claim(claim.reference, ClaimStatus.PAID, NOW)
+    again = update_claim(claim.reference, ClaimStatus.APPROVED, NOW, BACK_OFFICE)  # no-op
+    assert again.claim.status is ClaimStatus.APPROVED and len(again.history) == 2
+    paid = update_claim(claim.reference, ClaimStatus.PAID, LATER, ANA).claim
     assert paid.status is ClaimStatus.PAID
     with pytest.raises(InvalidTransition, match="a paid claim cannot become rejected"):
-        update_claim(claim.reference, ClaimStatus.REJECTED, NOW)
+        update_claim(claim.reference, ClaimStatus.REJECTED, NOW, ANA)
     with pytest.raises(ClaimNotFound):
-        update_claim("C-NOPE", ClaimStatus.PAID, NOW)
+        update_claim("C-NOPE", ClaimStatus.PAID, NOW, ANA)
     claims, total = list_claims(ClaimStatus.PAID)
     assert total == 1 and claims[0].reference == claim.reference
+
+    history = get_claim(claim.reference).history
+    assert [(step.actor_kind, step.actor, step.from_status, step.to_status, step.note) for step in history] == [
+        (ActorKind.SHOPPER, "web", None, ClaimStatus.REQUESTED, None),
+        (ActorKind.API_KEY, "BACK_OFFICE_API_KEY", ClaimStatus.REQUESTED, ClaimStatus.APPROVED, "checked"),
+        (ActorKind.STAFF, "ana@example.com", ClaimStatus.APPROVED, ClaimStatus.PAID, None),
+    ]
+    assert history[-1].at == LATER
+
+
+def test_a_note_without_a_change_of_status_is_a_step_of_its_own(parcels: None) -> None:
+    claim = make_claim(LATE, NOW, "whatsapp", postal_code="28013").claim
+    assert claim is not None and claim.status is ClaimStatus.APPROVED  # CHOICE_9 grants automatically
+    detail = update_claim(claim.reference, ClaimStatus.APPROVED, LATER, ANA, note="called the shopper")
+    assert [(step.actor_kind, step.from_status, step.to_status) for step in detail.history] == [
+        (ActorKind.SHOPPER, None, ClaimStatus.REQUESTED),
+        (ActorKind.SYSTEM, ClaimStatus.REQUESTED, ClaimStatus.APPROVED),
+        (ActorKind.STAFF, ClaimStatus.APPROVED, ClaimStatus.APPROVED),
+    ]
+    assert detail.history[1].actor.startswith("policy ") and detail.history[2].note == "called the shopper"
+    assert detail.as_dict()["history"][2] == {
+        "at": LATER.isoformat(),
+        "actor_kind": "staff",
+        "actor": "ana@example.com",
+        "from": "approved",
+        "to": "approved",
+        "note": "called the shopper",
+    }
 
 
 @pytest.mark.parametrize(

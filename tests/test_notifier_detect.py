@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select
 
 from notifications.detect import Detector, DetectSettings, detect
 from notifications.outbox import Kind, Status
-from parcels.claims import ClaimStatus, make_claim, update_claim
+from parcels.claims import Actor, ActorKind, ClaimStatus, make_claim, update_claim
 from parcels.ingest import ingest_events
 from parcels.shipments import register_shipments
 from parcels.storage.db import session_scope
@@ -28,6 +28,7 @@ ON_TIME = "LP00012345678903"
 AT_RISK = "LP00012345678904"
 EXCLUDED = "LP00012345678905"
 SILENT = "LP00012345678906"
+BACK_OFFICE = Actor(ActorKind.API_KEY, "BACK_OFFICE_API_KEY")
 
 
 @pytest.fixture
@@ -189,7 +190,7 @@ def test_a_claim_granted_on_application_is_told_once(db: Engine) -> None:
     detect(later)
     assert Kind.COMPENSATION_GRANTED not in by_kind()
 
-    update_claim(requested.claim.reference, ClaimStatus.APPROVED, later + timedelta(hours=1))
+    update_claim(requested.claim.reference, ClaimStatus.APPROVED, later + timedelta(hours=1), BACK_OFFICE)
     report = detect(later + timedelta(hours=2))
     assert report.enqueued == {Kind.COMPENSATION_GRANTED: 1}
     [granted] = [n for n in outbox().values() if n.kind == Kind.COMPENSATION_GRANTED]
@@ -200,7 +201,7 @@ def test_a_claim_granted_on_application_is_told_once(db: Engine) -> None:
         "form": "coupon",
         "reference": requested.claim.reference,
     }
-    update_claim(requested.claim.reference, ClaimStatus.PAID, later + timedelta(hours=3))
+    update_claim(requested.claim.reference, ClaimStatus.PAID, later + timedelta(hours=3), BACK_OFFICE)
     assert detect(later + timedelta(hours=4)).total == 0  # paid later: still the one message
 
 

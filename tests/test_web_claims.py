@@ -57,7 +57,13 @@ async def test_list_read_and_move_a_claim_on(client, reference: str) -> None:  #
     assert (await response.json())["status"] == "approved"
 
     response = await client.get(f"/api/claims/{reference}", headers={"Authorization": f"Bearer {KEY}"})
-    assert (await response.json())["note"] == "ok"
+    claim = await response.json()
+    assert claim["note"] == "ok"
+    made, approved = claim["history"]
+    assert made["actor_kind"] == "shopper" and made["actor"] == "web" and made["from"] is None
+    assert made["to"] == "requested"
+    assert approved["actor_kind"] == "api_key" and approved["actor"] == "BACK_OFFICE_API_KEY"
+    assert (approved["from"], approved["to"], approved["note"]) == ("requested", "approved", "ok")
     assert (await (await client.get("/api/claims?status=requested", headers=headers)).json())["total"] == 0
 
 
@@ -83,6 +89,7 @@ async def test_bad_requests_get_a_clear_error_and_change_nothing(  # type: ignor
     assert message in (await response.json())["error"]
     claim = await (await client.get(f"/api/claims/{reference}", headers={"X-Api-Key": KEY})).json()
     assert claim["status"] == "requested" and claim["note"] is None
+    assert [step["to"] for step in claim["history"]] == ["requested"]  # a refused change leaves no step
 
 
 async def test_malformed_json_is_refused(client, reference: str) -> None:  # type: ignore[no-untyped-def]

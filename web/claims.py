@@ -1,4 +1,6 @@
-"""The back office's claims API: list claims, read one, move it on (approve, pay, reject)."""
+"""The back office's claims API: list claims, read one with its history, move it on (approve, pay, reject).
+
+Who moves a claim is the API key the request proved: the history names it by its variable."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
 from parcels.claims import (
+    Actor,
+    ActorKind,
     ClaimNotFound,
     ClaimStatus,
     InvalidTransition,
@@ -28,10 +32,11 @@ routes = web.RouteTableDef()
 
 MAX_PAGE = 500
 _UNAVAILABLE = "the database is unavailable; nothing was changed, try again"
+KEY_VARIABLE = "BACK_OFFICE_API_KEY"
 
 
 def _authorised(request: web.Request) -> web.Response | None:
-    return refusal(request, request.app[SETTINGS].back_office_api_key, "BACK_OFFICE_API_KEY", "the claims API")
+    return refusal(request, request.app[SETTINGS].back_office_api_key, KEY_VARIABLE, "the claims API")
 
 
 def _status(text: str | None) -> ClaimStatus | None:
@@ -112,7 +117,9 @@ async def patch_claim(request: web.Request) -> web.Response:
     except ValueError as error:
         return error_response(400, str(error))
     try:
-        claim = await asyncio.to_thread(update_claim, reference, status, datetime.now(UTC), note)
+        claim = await asyncio.to_thread(
+            update_claim, reference, status, datetime.now(UTC), Actor(ActorKind.API_KEY, KEY_VARIABLE), note
+        )
     except ClaimNotFound:
         return error_response(404, f"no claim {reference}")
     except InvalidTransition as error:

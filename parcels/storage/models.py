@@ -1,4 +1,4 @@
-"""SQLAlchemy 2 models: customers, shipments, tracking events, claims, staff and message template versions."""
+"""SQLAlchemy 2 models: customers, shipments, tracking events, claims and their steps, staff, template versions."""
 
 from __future__ import annotations
 
@@ -174,6 +174,25 @@ class Claim(Base):
     note: Mapped[str | None] = mapped_column(String(500))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ClaimTransition(Base):
+    """One step in a claim's history: who moved it from which status to which, when, and their note.
+
+    The first step of a claim has no ``from_status``: it is the claim being made. A note added without a
+    change of status is a step from a status to itself.
+    """
+
+    __tablename__ = "claim_transitions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_kind: Mapped[str] = mapped_column(String(16))  # shopper | staff | api_key | system
+    actor: Mapped[str] = mapped_column(String(254))  # the channel, the staff member's email, the key's name
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(String(500))
 
 
 class StaffUser(Base):

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from parcels.policy import current_policy
 from parcels.stages import Cause, EventKind, Stage, cause_of
 from parcels.status import Event, ShipmentFacts, ordered
-from parcels.storage.models import Claim, Shipment, TrackingEvent
+from parcels.storage.models import Claim, ClaimTransition, Shipment, TrackingEvent
 
 
 def _facts(row: Shipment) -> ShipmentFacts:
@@ -146,6 +146,12 @@ def order_key(tracking_number: str, order_ref: str | None) -> str:
 def claim_by_reference(session: Session, reference: str, for_update: bool = False) -> Claim | None:
     query = select(Claim).where(Claim.reference == reference)
     return session.scalars(query.with_for_update() if for_update else query).one_or_none()
+
+
+def claim_history(session: Session, claim_id: int) -> list[ClaimTransition]:
+    """A claim's steps, oldest first."""
+    query = select(ClaimTransition).where(ClaimTransition.claim_id == claim_id)
+    return list(session.scalars(query.order_by(ClaimTransition.id)))  # the order they were taken in
 
 
 def claims_page(session: Session, status: str | None, limit: int, offset: int) -> tuple[list[Claim], int]:

@@ -129,8 +129,16 @@
           el("p", "", "Promise: " + parcel.promised_date + " · " + parcel.outcome + (parcel.days_late ? ", " + parcel.days_late + " days late" : "") + (parcel.at_risk ? " (at risk)" : "")),
           el("p", "", "Owed: " + owed),
           el("p", "small muted", "Why: " + parcel.reasons.join(", ")),
-          el("p", "", "Claim: " + (parcel.claim ? parcel.claim.reference + " (" + parcel.claim.status + ")" : "none")),
         );
+        const claim = el("p", "", "Claim: ");
+        if (parcel.claim) {
+          const link = el("a", "", parcel.claim.reference);
+          link.href = "/console/claims/" + encodeURIComponent(parcel.claim.reference);
+          claim.append(link, " (" + parcel.claim.status + ")");
+        } else {
+          claim.append("none");
+        }
+        card.append(claim);
       }
       box.append(card);
     });
