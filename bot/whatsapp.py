@@ -154,7 +154,7 @@ class RecentDeliveries:
         while len(self._entries) > self.max_size:
             self._entries.popitem(last=False)
 
-    def claim(self, keys: Iterable[Text]) -> Tuple[bool, "asyncio.Future[Text]"]:
+    def first_or_repeat(self, keys: Iterable[Text]) -> Tuple[bool, "asyncio.Future[Text]"]:
         """(True, the first delivery's answer) for a repeat; else (False, a future to fill with the answer)."""
         keys = [k for k in keys if k]
         now = self.clock()
@@ -457,7 +457,7 @@ class TwilioWhatsAppInput(InputChannel):
                 return response.text(str(error), status=400)
 
             keys = [f"sid:{sid}"]
-            repeat, answer = self.recent.claim(keys)
+            repeat, answer = self.recent.first_or_repeat(keys)
             if repeat:
                 # Twilio retries when it got no good answer in time: give this delivery the first one's
                 # answer (waiting a little if it is still being worked out), never process it twice.

@@ -183,7 +183,7 @@ def get_handoff(handoff_id: int, engine: Engine | None = None) -> HandoffView:
         return _views(session, [row])[0]
 
 
-def claim(handoff_id: int, agent: StaffMember, now: datetime, engine: Engine | None = None) -> HandoffView:
+def take(handoff_id: int, agent: StaffMember, now: datetime, engine: Engine | None = None) -> HandoffView:
     """Take a waiting conversation: one conditional update, so of two agents racing only one gets it."""
     with session_scope(engine) as session:
         taken = session.execute(

@@ -284,10 +284,10 @@ async def main():
     refused = await receive(SimpleNamespace(headers={}, form={}, query_string=""))
     now = [0.0]
     recent = w.RecentDeliveries(ttl=60, max_size=2, clock=lambda: now[0])
-    first = recent.claim(["token:a", "sid:1"])[0]
-    repeat = recent.claim(["token:b", "sid:1"])[0]
+    first = recent.first_or_repeat(["token:a", "sid:1"])[0]
+    repeat = recent.first_or_repeat(["token:b", "sid:1"])[0]
     now[0] = 61.0
-    expired = recent.claim(["sid:1"])[0]
+    expired = recent.first_or_repeat(["sid:1"])[0]
     return {
         "configured": channel.configured,
         "status": refused.status,

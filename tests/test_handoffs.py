@@ -15,13 +15,13 @@ from parcels.handoffs import (
     Reason,
     actions,
     add_note,
-    claim,
     get_handoff,
     notes,
     open_handoff,
     queue,
     request_handoff,
     resolve,
+    take,
 )
 from parcels.staff import Role, create_staff
 
@@ -48,7 +48,7 @@ def test_the_queue_puts_the_longest_waiting_first(agents) -> None:  # type: igno
     request_handoff("c-late", "socketio", "es", Reason.ASKED, [], NOW + timedelta(minutes=5))
     request_handoff("c-early", "whatsapp", "en", Reason.DISPUTE, [], NOW)
     taken, _ = request_handoff("c-taken", "socketio", "es", Reason.ASKED, [], NOW - timedelta(minutes=5))
-    claim(taken.id, ana, NOW)
+    take(taken.id, ana, NOW)
     assert [h.conversation for h in queue()] == ["c-early", "c-late", "c-taken"]
     assert queue()[2].agent_name == "Ana"
 
@@ -58,14 +58,14 @@ def test_two_agents_racing_for_a_conversation_cannot_both_take_it(agents) -> Non
     outcomes: list[str] = []
     barrier = threading.Barrier(2)
 
-    def take(agent) -> None:  # type: ignore[no-untyped-def]
+    def race(agent) -> None:  # type: ignore[no-untyped-def]
         barrier.wait()
         try:
-            outcomes.append(claim(handoff.id, agent, NOW).agent_name or "")
+            outcomes.append(take(handoff.id, agent, NOW).agent_name or "")
         except AlreadyTaken as error:
             outcomes.append(f"refused: {error}")
 
-    threads = [threading.Thread(target=take, args=(agent,)) for agent in agents]
+    threads = [threading.Thread(target=race, args=(agent,)) for agent in agents]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -81,7 +81,7 @@ def test_only_the_agent_holding_it_hands_it_back_and_everything_is_logged(agents
     handoff, _ = request_handoff("c-1", "whatsapp", "es", Reason.DISPUTE, ["LP00012345678901"], NOW)
     with pytest.raises(NotYours):
         resolve(handoff.id, ana, NOW)  # not taken yet
-    claim(handoff.id, ana, NOW + timedelta(minutes=1))
+    take(handoff.id, ana, NOW + timedelta(minutes=1))
     with pytest.raises(NotYours):
         resolve(handoff.id, bea, NOW + timedelta(minutes=2))
     add_note(handoff.id, ana, "  Pide revisar el importe  ", NOW + timedelta(minutes=3))

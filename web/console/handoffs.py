@@ -240,7 +240,7 @@ async def take(request: web.Request) -> web.Response:
     if isinstance(view, web.Response):
         return view
     try:
-        taken = await asyncio.to_thread(handoffs.claim, view.id, request[STAFF], datetime.now(UTC))
+        taken = await asyncio.to_thread(handoffs.take, view.id, request[STAFF], datetime.now(UTC))
     except AlreadyTaken as error:
         return _error(409, str(error))
     return _json({"handoff": queue_view(taken, datetime.now(UTC))})
