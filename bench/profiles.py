@@ -95,7 +95,7 @@ def main() -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     with running_stack(WORK / "embedded-logs") as embedded, running_production(WORK / "production-logs") as production:
         for name in ("notifier1", "notifier2"):  # a pass over 1M shipments would weigh on both stacks' turns
-            production.processes.kill(name)  # crash-safe by design (tests/test_notifier_kills.py)
+            production.processes.kill(name)  # crash-safe by design (tests/integration/test_notifier_kills.py)
 
         def run(base: str, token: str, tag: str, seconds: float) -> list[float]:
             return asyncio.run(load(base, token, numbers, args.shoppers, seconds, tag))

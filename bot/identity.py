@@ -1,9 +1,10 @@
 """Proofs that only our own channel connectors can make, checked by the action server and the web app.
 
 The connectors run in the Rasa server's environment and cannot import the app's code, so this module
-(standard library only) has a twin in ``parcels/signatures.py``; ``tests/security`` checks that the two
-agree. A proof is an HMAC-SHA256 of its purpose and its parts, joined by newlines (which no part may
-hold), under a secret the processes share through the environment.
+(standard library only) has a twin in ``parcels/signatures.py``;
+``tests/unit/security/test_signatures.py`` checks that the two agree. A proof is an HMAC-SHA256 of its
+purpose and its parts, joined by newlines (which no part may hold), under a secret the processes share
+through the environment.
 """
 
 import hashlib

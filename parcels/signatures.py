@@ -1,5 +1,6 @@
 """Proofs that only our own channel connectors (in the Rasa server) and the web app can make: the twin of
-``bot/identity.py``, which cannot import this package. ``tests/security`` checks that the two agree.
+``bot/identity.py``, which cannot import this package. ``tests/unit/security/test_signatures.py`` checks that
+the two agree.
 
 - ``CHAT_SESSION``: a web chat conversation id we issued (``web-…`` by the socket.io channel, ``inbox-…``
   by the web inbox), shared secret ``CHAT_SESSION_SECRET``;

@@ -1,6 +1,6 @@
 """``GET /api/openapi.json``: the description of the web process's APIs (``web/openapi.yml``).
 
-``tests/security/test_api_fuzz.py`` checks it against the routes and fuzzes every operation from it."""
+``tests/integration/security/test_api_fuzz.py`` checks it against the routes and fuzzes every operation from it."""
 
 from __future__ import annotations
 

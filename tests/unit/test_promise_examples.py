@@ -11,7 +11,7 @@ from parcels.examples import example_rows, render
 from parcels.policy import current_policy
 from parcels.promise import Outcome
 
-DOCUMENT = Path(__file__).resolve().parent.parent / "docs" / "promise-examples.md"
+DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "promise-examples.md"
 
 
 def test_the_checked_in_document_is_what_the_engine_says_now() -> None:

@@ -15,8 +15,8 @@ from parcels.sign_in import Limits, attempt_sign_in, wait_for
 from parcels.staff import create_staff
 from parcels.storage.db import session_scope
 from parcels.storage.models import SignInAttempt
-from tests.test_console import MARKETER, PASSWORD, csrf_of, sign_in
-from tests.test_console import settings as console_settings
+from tests.integration.test_console import MARKETER, PASSWORD, csrf_of, sign_in
+from tests.integration.test_console import settings as console_settings
 from web.app import create_app
 from web.settings import Settings
 

@@ -26,7 +26,7 @@ from parcels.storage.models import Notification
 from tests.factories import event_record, shipment_record
 from tests.twilio_loopback import TwilioLoopback, running_twilio
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PHONES = [f"+3460000009{n}" for n in range(3)]
 
 

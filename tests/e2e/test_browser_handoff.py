@@ -11,9 +11,9 @@ import pytest
 import requests
 
 from parcels.staff import Role, create_staff
+from tests.e2e.test_browser_chat import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import event_record, shipment_record
 from tests.processes import Stack
-from tests.test_browser_chat import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 

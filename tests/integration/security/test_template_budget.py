@@ -19,8 +19,8 @@ from templates.preview import preview
 from templates.renderer import MAX_SECONDS
 from templates.validation import validate
 from templates.versions import save_draft
-from tests.test_console import MARKETER, PASSWORD, csrf_of, sign_in
-from tests.test_console import settings as console_settings
+from tests.integration.test_console import MARKETER, PASSWORD, csrf_of, sign_in
+from tests.integration.test_console import settings as console_settings
 from web.app import create_app
 
 # Each render sorts thousands of words a few thousand times: seconds of work, well inside the step ceiling.

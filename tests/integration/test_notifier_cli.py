@@ -16,7 +16,7 @@ from parcels.storage.db import session_scope
 from parcels.storage.models import Notification
 from tests.factories import event_record, shipment_record
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def notifier(*args: str) -> subprocess.CompletedProcess[str]:

@@ -24,7 +24,7 @@ from parcels.shipments import register_shipments
 from parcels.storage.db import session_scope
 from parcels.storage.models import Notification
 from tests.factories import event_record, shipment_record
-from tests.test_notifier_crash import start_notifier
+from tests.integration.test_notifier_crash import start_notifier
 from tests.twilio_loopback import TwilioLoopback, running_twilio
 
 COUNT = 300  # more than 20 rounds of kills send (at RATE): every kill lands during dispatch

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from parcels.handoffs import Reason, request_handoff
 from parcels.staff import create_staff
 from templates.renderer import set_source_provider
-from tests.test_console import AGENT, MARKETER, PASSWORD, csrf_of, settings, sign_in
+from tests.integration.test_console import AGENT, MARKETER, PASSWORD, csrf_of, settings, sign_in
 from web.app import create_app
 
 SHOPPER = "whatsapp:+34612345678"

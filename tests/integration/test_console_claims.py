@@ -12,7 +12,7 @@ from parcels.shipments import register_shipments
 from parcels.staff import create_staff
 from templates.renderer import set_source_provider
 from tests.factories import shipment_record
-from tests.test_console import AGENT, MARKETER, PASSWORD, csrf_of, settings, sign_in, token
+from tests.integration.test_console import AGENT, MARKETER, PASSWORD, csrf_of, settings, sign_in, token
 from web.app import create_app
 
 NUMBER = "LP00012345678904"  # STANDARD: granted on application, so it waits for the back office

@@ -16,7 +16,7 @@ from notifications import health as health_module
 from notifications.health import STALL_GRACE_SECONDS, Health
 from tests.processes import free_port
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_failed_pass_is_reported_until_one_ends_well() -> None:

@@ -17,7 +17,7 @@ from parcels.demo import SHOWCASE_NUMBERS
 from parcels.storage.db import make_engine, session_scope
 from parcels.storage.models import Customer, Shipment, TrackingEvent
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 SHIPMENTS = [
     {

@@ -48,7 +48,7 @@ def test_conversation_tests_pass(stack: Stack, artifacts: Path) -> None:
             "--model",
             str(MODEL),
             "--stories",
-            "tests/test_conversations.yml",
+            "tests/e2e/test_conversations.yml",
             "--endpoints",
             str(stack.endpoints_file),
             "--out",

@@ -21,9 +21,9 @@ import requests
 
 from parcels.handoffs import open_handoff
 from parcels.staff import Role, create_staff
+from tests.e2e.test_browser_chat import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import event_record, shipment_record
 from tests.production import Production
-from tests.test_browser_chat import CHROMIUM, CHROMIUM_ARGS
 from tests.web_chat import web_chat
 
 pytestmark = pytest.mark.e2e
