@@ -15,6 +15,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.replies import REFUSAL_RESPONSES, channel_of, refusal_of, say, verified_phone_of
+from actions.storage import UNIT_OF_WORK
 from parcels.check import PromiseAnswer, check_candidates, promise_message
 from parcels.claims import ClaimOutcome, claim_message, claimant_verification, make_claim
 from parcels.track import Finding
@@ -123,7 +124,7 @@ class ValidateClaimForm(FormValidationAction):
             return []  # the submit action says the claim could not be verified
         phone = verified_phone_of(tracker)
         number = tracker.get_slot("claim_number")
-        if phone and number and await asyncio.to_thread(claimant_verification, number, None, phone):
+        if phone and number and await asyncio.to_thread(claimant_verification, UNIT_OF_WORK, number, None, phone):
             return [slot for slot in domain_slots if slot != "postal_code"]
         return domain_slots
 
@@ -140,7 +141,7 @@ class ValidateClaimForm(FormValidationAction):
         if code is None and (tracker.latest_message.get("intent") or {}).get("name") == "deny":
             return {"postal_code": None, "claim_confirmed": False}  # "no, leave it": the form ends, nothing filed
         number = tracker.get_slot("claim_number")
-        if code and number and await asyncio.to_thread(claimant_verification, number, code):
+        if code and number and await asyncio.to_thread(claimant_verification, UNIT_OF_WORK, number, code):
             return {"postal_code": code}
         attempts = (tracker.get_slot("postal_code_attempts") or 0) + 1
         if attempts >= MAX_POSTAL_CODE_ATTEMPTS:
@@ -184,6 +185,7 @@ class ActionSubmitClaim(Action):
         try:
             result = await asyncio.to_thread(
                 make_claim,
+                UNIT_OF_WORK,
                 number,
                 datetime.now(UTC),
                 channel_of(tracker),

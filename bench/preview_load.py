@@ -53,8 +53,10 @@ def prepare(database: str, marketers: int) -> None:
     from parcels.shipments import register_shipments
     from parcels.staff import create_staff
     from parcels.storage.migrate import upgrade
+    from parcels.storage.unit_of_work import SqlUnitOfWork
 
     upgrade(database)
+    uow = SqlUnitOfWork()
     paid = datetime.now(UTC) - timedelta(days=25)
     records = [
         {
@@ -68,7 +70,7 @@ def prepare(database: str, marketers: int) -> None:
     ]
     register_shipments(records)
     for record in records:
-        make_claim(record["tracking_number"], datetime.now(UTC), "web", postal_code="28013")
+        make_claim(uow, record["tracking_number"], datetime.now(UTC), "web", postal_code="28013")
     for n in range(marketers):
         create_staff(f"m{n}@bench.example", f"Marketer {n}", "marketer", PASSWORD)
 

@@ -9,11 +9,12 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from parcels.claims import ClaimView
+from parcels.claim_records import ClaimView
 from parcels.policy import Policy, current_policy
 from parcels.promise import PromiseDecision, decide
 from parcels.storage import queries
 from parcels.storage.db import session_scope
+from parcels.storage.repositories import claim_view
 from parcels.track import Finding, answer_message, finding_of, track_candidates
 from parcels.tracking_numbers import Candidate
 
@@ -36,7 +37,7 @@ def check_candidates(
         found = queries.shipments_with_events(session, valid)
         keys = queries.order_keys(session, list(found))
         claims = queries.claims_for_orders(session, set(keys.values()))
-        claim_views = {number: ClaimView.of(claims[key]) for number, key in keys.items() if key in claims}
+        claim_views = {number: claim_view(claims[key]) for number, key in keys.items() if key in claims}
     answers = []
     for candidate in candidates:
         finding = finding_of(candidate, found)

@@ -2,164 +2,37 @@
 
 A claim is idempotent: claiming again returns the order's claim as it stands. Who may
 claim: whoever gives the destination postal code, or writes from the phone number the
-shipment's customer registered (a channel that verifies numbers, like WhatsApp).
+shipment's customer registered (a channel that verifies numbers, like WhatsApp). Every
+step of a claim is kept with who took it.
+
+The use cases take the process's unit of work as their first argument.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
-
+from parcels.claim_records import (
+    TRANSITIONS,
+    Actor,
+    ActorKind,
+    ClaimDetail,
+    ClaimStatus,
+    ClaimView,
+    Parcel,
+    TransitionView,
+    Verification,
+)
 from parcels.policy import Grant, Policy, current_policy
 from parcels.promise import PromiseDecision, decide
-from parcels.storage import queries
-from parcels.storage.db import session_scope
-from parcels.storage.models import Claim, ClaimTransition, Shipment
-
-
-class ClaimStatus(enum.StrEnum):
-    REQUESTED = "requested"
-    APPROVED = "approved"
-    PAID = "paid"
-    REJECTED = "rejected"
-
-
-# The back office moves a claim forward only; paid and rejected are final.
-TRANSITIONS: dict[ClaimStatus, frozenset[ClaimStatus]] = {
-    ClaimStatus.REQUESTED: frozenset({ClaimStatus.APPROVED, ClaimStatus.REJECTED}),
-    ClaimStatus.APPROVED: frozenset({ClaimStatus.PAID, ClaimStatus.REJECTED}),
-    ClaimStatus.PAID: frozenset(),
-    ClaimStatus.REJECTED: frozenset(),
-}
-
-
-class ActorKind(enum.StrEnum):
-    SHOPPER = "shopper"  # named by the channel they wrote on
-    STAFF = "staff"  # named by their email
-    API_KEY = "api_key"  # named by the key's variable
-    SYSTEM = "system"  # the policy, or a migration
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who moves a claim on, as the channel proved it: never as a request says."""
-
-    kind: ActorKind
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class TransitionView:
-    at: datetime
-    actor_kind: ActorKind
-    actor: str
-    from_status: ClaimStatus | None
-    to_status: ClaimStatus
-    note: str | None
-
-    @classmethod
-    def of(cls, row: ClaimTransition) -> TransitionView:
-        return cls(
-            at=row.at,
-            actor_kind=ActorKind(row.actor_kind),
-            actor=row.actor,
-            from_status=None if row.from_status is None else ClaimStatus(row.from_status),
-            to_status=ClaimStatus(row.to_status),
-            note=row.note,
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "at": self.at.isoformat(),
-            "actor_kind": str(self.actor_kind),
-            "actor": self.actor,
-            "from": None if self.from_status is None else str(self.from_status),
-            "to": str(self.to_status),
-            "note": self.note,
-        }
-
-
-class Verification(enum.StrEnum):
-    POSTAL_CODE = "postal_code"
-    PHONE = "phone"
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimView:
-    reference: str
-    tracking_number: str
-    order_key: str
-    status: ClaimStatus
-    amount: Decimal
-    currency: str
-    form: str
-    grant: str
-    days_late: int
-    policy_version: str
-    channel: str
-    verified_by: str
-    note: str | None
-    requested_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, row: Claim) -> ClaimView:
-        return cls(
-            reference=row.reference,
-            tracking_number=row.tracking_number,
-            order_key=row.order_key,
-            status=ClaimStatus(row.status),
-            amount=Decimal(row.amount).quantize(Decimal("0.01")),
-            currency=row.currency,
-            form=row.form,
-            grant=row.grant,
-            days_late=row.days_late,
-            policy_version=row.policy_version,
-            channel=row.channel,
-            verified_by=row.verified_by,
-            note=row.note,
-            requested_at=row.requested_at,
-            updated_at=row.updated_at,
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "reference": self.reference,
-            "tracking_number": self.tracking_number,
-            "order_key": self.order_key,
-            "status": str(self.status),
-            "amount": str(self.amount),
-            "currency": self.currency,
-            "form": self.form,
-            "grant": self.grant,
-            "days_late": self.days_late,
-            "policy_version": self.policy_version,
-            "channel": self.channel,
-            "verified_by": self.verified_by,
-            "note": self.note,
-            "requested_at": self.requested_at.isoformat(),
-            "updated_at": self.updated_at.isoformat(),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimDetail:
-    """A claim with its history, oldest step first: what the back office and the console show."""
-
-    claim: ClaimView
-    history: tuple[TransitionView, ...]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**self.claim.as_dict(), "history": [step.as_dict() for step in self.history]}
+from parcels.storage.repositories import ClaimRepository, DuplicateClaim
+from parcels.storage.unit_of_work import UnitOfWork
 
 
 class ClaimOutcome(enum.StrEnum):
@@ -192,11 +65,10 @@ def same_postal_code(given: str | None, expected: str) -> bool:
     return given is not None and given.replace(" ", "").upper() == expected.replace(" ", "").upper()
 
 
-def verification(shipment: Shipment, postal_code: str | None, verified_phone: str | None) -> Verification | None:
-    customer = shipment.customer
-    if verified_phone is not None and customer is not None and same_phone(verified_phone, customer.phone):
+def verification(parcel: Parcel, postal_code: str | None, verified_phone: str | None) -> Verification | None:
+    if verified_phone is not None and same_phone(verified_phone, parcel.customer_phone):
         return Verification.PHONE
-    if same_postal_code(postal_code, shipment.destination_postal_code):
+    if same_postal_code(postal_code, parcel.facts.destination_postal_code):
         return Verification.POSTAL_CODE
     return None
 
@@ -216,13 +88,13 @@ def is_reference(text: str) -> bool:
 
 
 def make_claim(
+    uow: UnitOfWork,
     tracking_number: str,
     now: datetime,
     channel: str,
     *,
     postal_code: str | None = None,
     verified_phone: str | None = None,
-    engine: Engine | None = None,
     policy: Policy | None = None,
 ) -> ClaimResult:
     """Claim the compensation of one parcel's order, at most once.
@@ -232,45 +104,43 @@ def make_claim(
     """
     policy = policy or current_policy()
     try:
-        return _make_claim(tracking_number, now, channel, postal_code, verified_phone, engine, policy)
-    except IntegrityError:
+        return _make_claim(uow, tracking_number, now, channel, postal_code, verified_phone, policy)
+    except DuplicateClaim:
         # Another conversation claimed the same order a moment ago: answer with its claim.
-        return _make_claim(tracking_number, now, channel, postal_code, verified_phone, engine, policy)
+        return _make_claim(uow, tracking_number, now, channel, postal_code, verified_phone, policy)
 
 
 def _make_claim(
+    uow: UnitOfWork,
     tracking_number: str,
     now: datetime,
     channel: str,
     postal_code: str | None,
     verified_phone: str | None,
-    engine: Engine | None,
     policy: Policy,
 ) -> ClaimResult:
-    with session_scope(engine) as session:
-        found = queries.shipment_with_events(session, tracking_number)
-        if found is None:
+    with uow.begin() as repos:
+        parcel = repos.parcels.get(tracking_number)
+        if parcel is None:
             return ClaimResult(ClaimOutcome.UNKNOWN, tracking_number)
-        shipment, facts, events = found
-        verified = verification(shipment, postal_code, verified_phone)
+        verified = verification(parcel, postal_code, verified_phone)
         if verified is None:
             return ClaimResult(ClaimOutcome.NOT_VERIFIED, tracking_number)
-        decision = decide(facts, events, policy, now)
-        key = queries.order_key(shipment.tracking_number, shipment.order_ref)
-        existing = queries.claims_for_orders(session, [key]).get(key)
+        decision = decide(parcel.facts, parcel.events, policy, now)
+        existing = repos.claims.for_orders([parcel.order_key]).get(parcel.order_key)
         if existing is not None:
-            return ClaimResult(ClaimOutcome.EXISTING, tracking_number, decision, ClaimView.of(existing))
+            return ClaimResult(ClaimOutcome.EXISTING, tracking_number, decision, existing)
         if decision.owed is None:
             return ClaimResult(ClaimOutcome.NOT_OWED, tracking_number, decision)
         if not decision.claimable:
             return ClaimResult(ClaimOutcome.WINDOW_CLOSED, tracking_number, decision)
         owed = decision.owed
-        claim = Claim(
+        automatic = owed.grant is Grant.AUTOMATIC
+        claim = ClaimView(
             reference=new_reference(),
-            order_key=key,
-            shipment_id=shipment.id,
-            tracking_number=shipment.tracking_number,
-            status=str(ClaimStatus.APPROVED if owed.grant is Grant.AUTOMATIC else ClaimStatus.REQUESTED),
+            tracking_number=parcel.facts.tracking_number,
+            order_key=parcel.order_key,
+            status=ClaimStatus.APPROVED if automatic else ClaimStatus.REQUESTED,
             amount=owed.amount,
             currency=owed.currency,
             form=str(owed.form),
@@ -279,38 +149,28 @@ def _make_claim(
             policy_version=decision.policy_version,
             channel=channel,
             verified_by=str(verified),
+            note=None,
             requested_at=now,
             updated_at=now,
         )
-        session.add(claim)
-        session.flush()
-        _record(session, claim.id, now, Actor(ActorKind.SHOPPER, channel), None, ClaimStatus.REQUESTED)
-        if owed.grant is Grant.AUTOMATIC:
+        repos.claims.add(claim, parcel.id)
+        _record(repos.claims, claim.reference, now, Actor(ActorKind.SHOPPER, channel), None, ClaimStatus.REQUESTED)
+        if automatic:
             policy_actor = Actor(ActorKind.SYSTEM, f"policy {decision.policy_version}")
-            _record(session, claim.id, now, policy_actor, ClaimStatus.REQUESTED, ClaimStatus.APPROVED)
-        return ClaimResult(ClaimOutcome.CREATED, tracking_number, decision, ClaimView.of(claim))
+            _record(repos.claims, claim.reference, now, policy_actor, ClaimStatus.REQUESTED, ClaimStatus.APPROVED)
+        return ClaimResult(ClaimOutcome.CREATED, tracking_number, decision, claim)
 
 
 def _record(
-    session: Session,
-    claim_id: int,
+    claims: ClaimRepository,
+    reference: str,
     at: datetime,
     actor: Actor,
     from_status: ClaimStatus | None,
     to_status: ClaimStatus,
     note: str | None = None,
 ) -> None:
-    session.add(
-        ClaimTransition(
-            claim_id=claim_id,
-            at=at,
-            actor_kind=str(actor.kind),
-            actor=actor.name[:254],
-            from_status=None if from_status is None else str(from_status),
-            to_status=str(to_status),
-            note=note,
-        )
-    )
+    claims.record(reference, TransitionView(at, actor.kind, actor.name[:254], from_status, to_status, note))
 
 
 class ClaimNotFound(LookupError):
@@ -322,54 +182,40 @@ class InvalidTransition(ValueError):
 
 
 def list_claims(
-    status: ClaimStatus | None = None, limit: int = 50, offset: int = 0, engine: Engine | None = None
+    uow: UnitOfWork, status: ClaimStatus | None = None, limit: int = 50, offset: int = 0
 ) -> tuple[list[ClaimView], int]:
-    with session_scope(engine) as session:
-        rows, total = queries.claims_page(session, str(status) if status else None, limit, offset)
-        return [ClaimView.of(row) for row in rows], total
+    with uow.begin() as repos:
+        return repos.claims.page(status, limit, offset)
 
 
-def get_claim(reference: str, engine: Engine | None = None) -> ClaimDetail:
-    with session_scope(engine) as session:
-        row = queries.claim_by_reference(session, reference)
-        if row is None:
+def get_claim(uow: UnitOfWork, reference: str) -> ClaimDetail:
+    with uow.begin() as repos:
+        claim = repos.claims.get(reference)
+        if claim is None:
             raise ClaimNotFound(reference)
-        return _detail(session, row)
-
-
-def _detail(session: Session, row: Claim) -> ClaimDetail:
-    history = tuple(TransitionView.of(step) for step in queries.claim_history(session, row.id))
-    return ClaimDetail(ClaimView.of(row), history)
+        return ClaimDetail(claim, repos.claims.history(reference))
 
 
 def update_claim(
-    reference: str,
-    status: ClaimStatus,
-    now: datetime,
-    actor: Actor,
-    note: str | None = None,
-    engine: Engine | None = None,
+    uow: UnitOfWork, reference: str, status: ClaimStatus, now: datetime, actor: Actor, note: str | None = None
 ) -> ClaimDetail:
     """Move a claim on (requested -> approved -> paid, or -> rejected) and record the step with who took it.
 
     Setting the same status again changes nothing and records nothing, unless it brings a note.
     """
-    with session_scope(engine) as session:
-        row = queries.claim_by_reference(session, reference, for_update=True)
-        if row is None:
+    with uow.begin() as repos:
+        claim = repos.claims.get(reference, for_update=True)
+        if claim is None:
             raise ClaimNotFound(reference)
-        current = ClaimStatus(row.status)
+        current = claim.status
         if status is not current and status not in TRANSITIONS[current]:
             allowed = ", ".join(sorted(TRANSITIONS[current])) or "none: it is final"
             raise InvalidTransition(f"a {current} claim cannot become {status} (allowed: {allowed})")
         if status is not current or note is not None:
-            row.status = str(status)
-            row.updated_at = now
-            if note is not None:
-                row.note = note
-            _record(session, row.id, now, actor, current, status, note)
-        session.flush()
-        return _detail(session, row)
+            claim = dataclasses.replace(claim, status=status, updated_at=now, note=claim.note if note is None else note)
+            repos.claims.update(claim)
+            _record(repos.claims, reference, now, actor, current, status, note)
+        return ClaimDetail(claim, repos.claims.history(reference))
 
 
 def claim_message(result: ClaimResult) -> tuple[str, dict[str, Any]]:
@@ -391,12 +237,9 @@ def claim_message(result: ClaimResult) -> tuple[str, dict[str, Any]]:
 
 
 def claimant_verification(
-    tracking_number: str,
-    postal_code: str | None = None,
-    verified_phone: str | None = None,
-    engine: Engine | None = None,
+    uow: UnitOfWork, tracking_number: str, postal_code: str | None = None, verified_phone: str | None = None
 ) -> Verification | None:
     """How the person in the conversation is shown to be the parcel's addressee, if they are."""
-    with session_scope(engine) as session:
-        found = queries.shipment_with_events(session, tracking_number)
-        return verification(found[0], postal_code, verified_phone) if found else None
+    with uow.begin() as repos:
+        parcel = repos.parcels.get(tracking_number)
+        return verification(parcel, postal_code, verified_phone) if parcel else None

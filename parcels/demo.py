@@ -29,6 +29,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import accumulate
+from multiprocessing.pool import AsyncResult
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, delete, select
@@ -41,6 +43,10 @@ from parcels.storage import queries
 from parcels.storage.db import default_engine, session_scope
 from parcels.storage.models import Customer, Shipment, TrackingEvent
 from parcels.tracking_numbers import make_s10
+
+if TYPE_CHECKING:
+    import psycopg
+    from psycopg.rows import TupleRow
 
 BLOCK = 10_000  # shipments per random stream: part of the determinism contract, do not change lightly
 MAX_COUNT = 10_000_000  # the S10 serial space reserved per seed
@@ -560,11 +566,19 @@ def _build_tables(policy: Policy, now: datetime) -> _Tables:
     )
 
 
+# Rows as SQLite takes them, in the order of _CUSTOMER_COLUMNS, _SHIPMENT_COLUMNS and _EVENT_COLUMNS.
+_CustomerRow = tuple[int, str, str, str | None, str, str]
+_ShipmentRow = tuple[
+    int, str, str, int, str, str, str, str, str, str, str, str, int | None, str | None, str | None, str | None, str
+]
+_EventRow = tuple[str, int, str, int, str, str, str, str]
+
+
 @dataclass(slots=True)
 class _Block:
-    customers: list[tuple]
-    shipments: list[tuple]
-    events: list[tuple]
+    customers: list[_CustomerRow]
+    shipments: list[_ShipmentRow]
+    events: list[_EventRow]
 
 
 class _Generator:
@@ -637,7 +651,7 @@ class _Generator:
         # Customers: a fixed number per block, so that ids do not depend on other blocks.
         n_customers = max(1, math.ceil(n * CUSTOMERS_PER_SHIPMENT))
         customer_first = self.customer_base + 1 + block_no * math.ceil(BLOCK * CUSTOMERS_PER_SHIPMENT)
-        customers = []
+        customers: list[_CustomerRow] = []
         for c in range(n_customers):
             k = customer_first + c
             if rnd() < 0.08:
@@ -656,13 +670,15 @@ class _Generator:
         owners = list(range(n_customers)) + [int(rnd() * n_customers) for _ in range(n - n_customers)]
         rng.shuffle(owners)
 
-        shipments: list[tuple] = []
-        events: list[tuple] = []
+        shipments: list[_ShipmentRow] = []
+        events: list[_EventRow] = []
         for j in range(n):
             self._shipment(rng, first + j, customer_first + owners[j], shipments, events)
         return _Block(customers, shipments, events)
 
-    def _shipment(self, rng: random.Random, index: int, customer_id: int, shipments: list, events: list) -> None:
+    def _shipment(
+        self, rng: random.Random, index: int, customer_id: int, shipments: list[_ShipmentRow], events: list[_EventRow]
+    ) -> None:
         t = self.t
         rnd = rng.random
         now_s = t.now_s
@@ -753,7 +769,18 @@ class _Generator:
             )
         )
 
-    def _times(self, rng, outcome, path, system, tails, s_nat, product_i, place_i, lead_days):
+    def _times(
+        self,
+        rng: random.Random,
+        outcome: str,
+        path: list[Step],
+        system: int,
+        tails: dict[str, tuple[Step, ...]],
+        s_nat: float,
+        product_i: int,
+        place_i: int,
+        lead_days: float,
+    ) -> tuple[int, list[int]] | None:
         """Fit the path to the outcome: ``(paid, [event times])`` with ``path`` extended in place, or None."""
         rnd = rng.random
         now_s = self.t.now_s
@@ -828,8 +855,8 @@ class _Generator:
             return paid, stamps[:keep]
 
         if outcome == HELD:
-            after, hold, _ = _pick_hold(rnd, _HOLDS[system])
-            cut = next(i for i, s in enumerate(path) if s[0] == after)
+            follows, hold, _ = _pick_hold(rnd, _HOLDS[system])
+            cut = next(i for i, s in enumerate(path) if s[0] == follows)
             del path[cut + 1 :]
             path.append(_hold_step(hold))
             at = now_s - 3600 - int(rnd() ** 2 * 20 * _D)
@@ -918,8 +945,8 @@ def _copy_text(block: _Block) -> tuple[str, str, str]:
 class _SqliteWriter:
     """One transaction, ``executemany`` per block, durability relaxed while loading."""
 
-    def __init__(self, raw) -> None:  # type: ignore[no-untyped-def]
-        self.con = raw.driver_connection
+    def __init__(self, con: sqlite3.Connection) -> None:
+        self.con = con
         self.isolation_level = self.con.isolation_level
         self.con.isolation_level = None  # we say BEGIN and COMMIT ourselves
         self.cur = self.con.cursor()
@@ -962,10 +989,10 @@ class _PostgresWriter:
     past the ids chosen here.
     """
 
-    def __init__(self, raw) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, con: psycopg.Connection[TupleRow]) -> None:
         import psycopg
 
-        self.con = raw.driver_connection
+        self.con = con
         self.cur = self.con.cursor()
         self.cur.execute("SET LOCAL synchronous_commit = off")
         self.foreign_keys: list[tuple[str, str, str]] = []
@@ -1042,7 +1069,7 @@ def _blocks(
     context = multiprocessing.get_context("spawn")  # no fork: this process holds database connections
     with context.Pool(workers, initializer=_worker_start, initargs=(seed, now, policy, ids)) as pool:
         ahead = 2 * workers + 1  # blocks built in advance: bounded, so memory stays flat
-        pending: deque = deque()
+        pending: deque[AsyncResult[_Block | tuple[str, str, str, int]]] = deque()
         submitted = 0
         while submitted < n_blocks and len(pending) < ahead:
             pending.append(pool.apply_async(_worker_block, (submitted, count, copy_text)))
@@ -1094,7 +1121,10 @@ def generate(
     ok = False
     written = 0
     try:
-        cur = raw.driver_connection.cursor()
+        con = raw.driver_connection
+        if con is None:  # only once the pool has invalidated the connection
+            raise DemoError("the database connection was closed before the load started")
+        cur = con.cursor()
         cur.execute(
             f"SELECT tracking_number FROM shipments WHERE tracking_number LIKE {mark} OR tracking_number LIKE {mark} "
             "LIMIT 1",
@@ -1111,8 +1141,8 @@ def generate(
             cur.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
             ids.append(int(cur.fetchone()[0]))
         cur.close()
-        raw.driver_connection.rollback()
-        writer = _SqliteWriter(raw) if dialect == "sqlite" else _PostgresWriter(raw)
+        con.rollback()
+        writer = _SqliteWriter(con) if dialect == "sqlite" else _PostgresWriter(con)
         if workers is None:
             workers = 1 if (os.cpu_count() or 1) > 1 else 0
         blocks = _blocks(seed, now, policy, (ids[0], ids[1]), count, dialect == "postgresql", workers)
@@ -1170,7 +1200,7 @@ _CN_TRUNK = (
 
 
 def _trunk_until(code: str, hours: dict[str, int] | None = None) -> list[tuple[str, int, float]]:
-    out = []
+    out: list[tuple[str, int, float]] = []
     for c, slot, h in _CN_TRUNK:
         out.append((c, slot, (hours or {}).get(c, h)))
         if c == code:

@@ -84,6 +84,7 @@ def _late_title(days: int) -> str:
 
 def _exclusion(index: int) -> Scenario:
     """Customs waiting for the buyer's documents, or a wrong address, before the deadline (alternating by product)."""
+    steps: tuple[Step, ...]
     if index % 2 == 0:
         steps = (_COLLECTED, Step("CC_IM_HOLD", -2, time(10, 0)), Step("GTMS_SIGNED", 5, time(11, 30)))
         return Scenario("held by customs for the buyer's documents, delivered late", ORDERED_AT, MADRID_POSTCODE, steps)

@@ -118,12 +118,13 @@ def aware_time(record: Mapping[str, Any], name: str) -> datetime:
         raise RecordError(f"{name} {raw!r} is not an ISO 8601 date-time") from None
     if moment.tzinfo is None:
         raise RecordError(f"{name} {raw!r} has no UTC offset; add one, e.g. 2026-11-20T10:15:00+01:00")
+    out_of_range = RecordError(f"{name} {raw!r} is not between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
     try:
         moment = moment.astimezone(UTC)
     except OverflowError:
-        moment = None
-    if moment is None or not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
-        raise RecordError(f"{name} {raw!r} is not between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
+        raise out_of_range from None
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise out_of_range
     return moment
 
 

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from aiohttp import web
 
 from notifications.conversation import RasaConversations
 from parcels.agent_hours import current_agent_hours
+from parcels.storage.unit_of_work import SqlUnitOfWork
 from templates.renderer import set_source_provider
 from templates.versions import published_source
 from web import chat, claims, consent, inbox, ingestion, openapi, twilio_status
 from web.console import PREFIX, create_console
 from web.errors import api_errors
-from web.keys import RASA, SETTINGS
+from web.keys import RASA, SETTINGS, UNIT_OF_WORK
 from web.settings import Settings
 
 STATIC_DIR = Path(__file__).with_name("static")
@@ -30,6 +32,12 @@ async def _check_agent_hours(_: web.Application) -> None:
     current_agent_hours()
 
 
+async def _storage(app: web.Application) -> AsyncIterator[None]:
+    """The unit of work every handler uses, built once as the app starts (``DATABASE_URL``)."""
+    app[UNIT_OF_WORK] = SqlUnitOfWork()
+    yield
+
+
 async def _close_rasa(app: web.Application) -> None:
     await app[RASA].close()
 
@@ -42,6 +50,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY, middlewares=[api_errors])
     app[SETTINGS] = settings = settings or Settings.from_environment()
     app[RASA] = RasaConversations(settings.rasa_url, settings.rasa_token)
+    app.cleanup_ctx.append(_storage)
     app.on_cleanup.append(_close_rasa)
     app.on_startup.append(_use_published_templates)
     app.on_startup.append(_check_agent_hours)

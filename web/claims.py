@@ -25,7 +25,7 @@ from parcels.claims import (
 from web.auth import error_response, refusal
 from web.errors import database_error
 from web.json_body import BadBody, read_json
-from web.keys import SETTINGS
+from web.keys import SETTINGS, UNIT_OF_WORK
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -68,7 +68,7 @@ async def get_claims(request: web.Request) -> web.Response:
     except ValueError as error:
         return error_response(400, str(error))
     try:
-        claims, total = await asyncio.to_thread(list_claims, status, limit, offset)
+        claims, total = await asyncio.to_thread(list_claims, request.app[UNIT_OF_WORK], status, limit, offset)
     except SQLAlchemyError:
         log.exception("listing claims failed")
         return error_response(503, "the database is unavailable; try again")
@@ -84,7 +84,7 @@ async def get_one_claim(request: web.Request) -> web.Response:
     if not is_reference(reference):
         return error_response(404, "no such claim: a reference looks like C-7K3M9Q2X")
     try:
-        claim = await asyncio.to_thread(get_claim, reference)
+        claim = await asyncio.to_thread(get_claim, request.app[UNIT_OF_WORK], reference)
     except ClaimNotFound:
         return error_response(404, f"no claim {reference}")
     except SQLAlchemyError:
@@ -118,7 +118,13 @@ async def patch_claim(request: web.Request) -> web.Response:
         return error_response(400, str(error))
     try:
         claim = await asyncio.to_thread(
-            update_claim, reference, status, datetime.now(UTC), Actor(ActorKind.API_KEY, KEY_VARIABLE), note
+            update_claim,
+            request.app[UNIT_OF_WORK],
+            reference,
+            status,
+            datetime.now(UTC),
+            Actor(ActorKind.API_KEY, KEY_VARIABLE),
+            note,
         )
     except ClaimNotFound:
         return error_response(404, f"no claim {reference}")

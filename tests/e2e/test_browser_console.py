@@ -8,11 +8,14 @@ import pytest
 from sqlalchemy import Engine
 
 from parcels.staff import create_staff
+from parcels.storage.unit_of_work import SqlUnitOfWork
 from templates.manifest import manifest, samples
 from templates.renderer import render_message, set_source_provider
 from templates.validation import validate
 from templates.versions import history, published_source, shipped_source
 from tests.processes import Stack
+
+UOW = SqlUnitOfWork()  # on the test database (DATABASE_URL)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -114,7 +117,7 @@ def test_an_agent_approves_a_claim_and_reads_its_history(stack: Stack, db: Engin
 
     number = "LP00012345678904"
     register_shipments([shipment_record(number, product="STANDARD", paid_at="2026-11-02T10:00:00+01:00")])
-    claim = make_claim(number, datetime(2026, 12, 2, tzinfo=UTC), "whatsapp", postal_code="28013").claim
+    claim = make_claim(UOW, number, datetime(2026, 12, 2, tzinfo=UTC), "whatsapp", postal_code="28013").claim
     assert claim is not None
     create_staff("agent@example.com", "Ana Agent", "agent", PASSWORD, update=True)
 

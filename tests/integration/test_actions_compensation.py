@@ -23,7 +23,10 @@ from parcels.claims import list_claims
 from parcels.ingest import ingest_events
 from parcels.shipments import register_shipments
 from parcels.signatures import WHATSAPP_SENDER, sign
+from parcels.storage.unit_of_work import SqlUnitOfWork
 from tests.factories import event_record, shipment_record
+
+UOW = SqlUnitOfWork()  # on the test database (DATABASE_URL)
 
 LATE = "LP00012345678901"  # CHOICE_9 delivered 5 days late: 3,00 € coupon, granted automatically
 STANDARD_LATE = "LP00012345678902"  # STANDARD, on application
@@ -207,7 +210,7 @@ async def test_confirmed_claims_are_filed_once(parcels: None) -> None:
     assert SlotSet("claim_ready", False) in events
     messages, _ = await run(ActionSubmitClaim(), tracker("yes", {**slots, "claim_confirmed": True}))
     assert "There is already a claim for this order" in messages[0]["text"]
-    assert list_claims()[1] == 1
+    assert list_claims(UOW)[1] == 1
 
 
 async def test_a_denied_or_unverified_claim_files_nothing(parcels: None) -> None:
@@ -217,7 +220,7 @@ async def test_a_denied_or_unverified_claim_files_nothing(parcels: None) -> None
     wrong = {"claim_number": STANDARD_LATE, "postal_code": "08001", "postal_code_attempts": 3.0}
     messages, _ = await run(ActionSubmitClaim(), tracker("08001", wrong))
     assert "no coincide con el de la dirección de entrega" in messages[0]["text"]
-    assert list_claims()[1] == 0
+    assert list_claims(UOW)[1] == 0
 
 
 async def test_a_database_that_is_down_gets_a_clear_answer(parcels: None, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -25,8 +25,11 @@ from parcels.claims import (
 from parcels.ingest import ingest_events
 from parcels.promise import Outcome
 from parcels.shipments import register_shipments
+from parcels.storage.unit_of_work import SqlUnitOfWork
 from parcels.tracking_numbers import find_tracking_numbers
 from tests.factories import event_record, shipment_record
+
+UOW = SqlUnitOfWork()  # on the test database (DATABASE_URL)
 
 PAID = datetime(2026, 11, 2, 10, tzinfo=UTC)  # CHOICE_9: promised 11 November, Madrid
 LATE = "LP00012345678901"
@@ -58,7 +61,7 @@ def parcels(db: Engine) -> None:
 
 
 def test_a_broken_promise_is_claimed_once_per_order(parcels: None) -> None:
-    first = make_claim(LATE, NOW, "web", postal_code="28013")
+    first = make_claim(UOW, LATE, NOW, "web", postal_code="28013")
     assert first.outcome is ClaimOutcome.CREATED
     assert first.claim is not None
     assert first.claim.amount == Decimal("3.00") and first.claim.currency == "EUR"
@@ -66,45 +69,47 @@ def test_a_broken_promise_is_claimed_once_per_order(parcels: None) -> None:
     assert first.claim.policy_version == "2026-11-01"
     assert first.claim.reference.startswith("C-") and len(first.claim.reference) == 10
 
-    again = make_claim(LATE, NOW + timedelta(hours=1), "web", postal_code="28013")
+    again = make_claim(UOW, LATE, NOW + timedelta(hours=1), "web", postal_code="28013")
     assert again.outcome is ClaimOutcome.EXISTING
     assert again.claim == first.claim
 
-    other_parcel_same_order = make_claim(SAME_ORDER, NOW, "web", postal_code="28013")
+    other_parcel_same_order = make_claim(UOW, SAME_ORDER, NOW, "web", postal_code="28013")
     assert other_parcel_same_order.outcome is ClaimOutcome.EXISTING
     assert other_parcel_same_order.claim is not None
     assert other_parcel_same_order.claim.reference == first.claim.reference
-    assert list_claims()[1] == 1
+    assert list_claims(UOW)[1] == 1
 
 
 def test_only_the_addressee_may_claim(parcels: None) -> None:
-    assert make_claim(LATE, NOW, "web").outcome is ClaimOutcome.NOT_VERIFIED
-    assert make_claim(LATE, NOW, "web", postal_code="08001").outcome is ClaimOutcome.NOT_VERIFIED
+    assert make_claim(UOW, LATE, NOW, "web").outcome is ClaimOutcome.NOT_VERIFIED
+    assert make_claim(UOW, LATE, NOW, "web", postal_code="08001").outcome is ClaimOutcome.NOT_VERIFIED
     # A number typed into the chat proves nothing; WhatsApp's sender number does.
-    assert make_claim(LATE, NOW, "whatsapp", verified_phone="+34 600 000 000").outcome is (ClaimOutcome.NOT_VERIFIED)
-    result = make_claim(LATE, NOW, "whatsapp", verified_phone="whatsapp:+34612345678")
+    assert make_claim(UOW, LATE, NOW, "whatsapp", verified_phone="+34 600 000 000").outcome is (
+        ClaimOutcome.NOT_VERIFIED
+    )
+    result = make_claim(UOW, LATE, NOW, "whatsapp", verified_phone="whatsapp:+34612345678")
     assert result.outcome is ClaimOutcome.CREATED
     assert result.claim is not None and result.claim.verified_by == "phone"
-    assert list_claims()[1] == 1
+    assert list_claims(UOW)[1] == 1
 
 
 def test_nothing_to_claim_says_why(parcels: None) -> None:
-    result = make_claim(ON_TIME, NOW, "web", postal_code="28013")
+    result = make_claim(UOW, ON_TIME, NOW, "web", postal_code="28013")
     assert result.outcome is ClaimOutcome.NOT_OWED
     assert result.decision is not None and result.decision.outcome is Outcome.KEPT
-    assert make_claim("LP99999999999999", NOW, "web", postal_code="28013").outcome is ClaimOutcome.UNKNOWN
-    assert list_claims()[1] == 0
+    assert make_claim(UOW, "LP99999999999999", NOW, "web", postal_code="28013").outcome is ClaimOutcome.UNKNOWN
+    assert list_claims(UOW)[1] == 0
 
 
 def test_the_claim_window_closes(parcels: None) -> None:
     after_window = datetime(2026, 12, 12, tzinfo=UTC)  # promised 11 November + 30 days, then midnight in Madrid
-    result = make_claim(LATE, after_window, "web", postal_code="28013")
+    result = make_claim(UOW, LATE, after_window, "web", postal_code="28013")
     assert result.outcome is ClaimOutcome.WINDOW_CLOSED
-    assert list_claims()[1] == 0
+    assert list_claims(UOW)[1] == 0
 
 
 def test_the_check_shows_an_existing_claim(parcels: None) -> None:
-    make_claim(LATE, NOW, "web", postal_code="28013")
+    make_claim(UOW, LATE, NOW, "web", postal_code="28013")
     answers = check_candidates(find_tracking_numbers(f"{LATE} {SAME_ORDER} {ON_TIME}"), NOW)
     assert [a.claim is not None for a in answers] == [True, True, False]
 
@@ -113,23 +118,23 @@ def test_the_back_office_moves_claims_forward_only(parcels: None) -> None:
     standard = "LP00012345678904"
     register_shipments([shipment_record(standard, order_ref="ORD-3", product="STANDARD", paid_at=PAID.isoformat())])
     ingest_events([event_record("c-4", "GTMS_SIGNED", "2026-12-01T10:00:00+01:00", standard)], received_at=NOW)
-    claim = make_claim(standard, datetime(2026, 12, 2, tzinfo=UTC), "web", postal_code="28013").claim
+    claim = make_claim(UOW, standard, datetime(2026, 12, 2, tzinfo=UTC), "web", postal_code="28013").claim
     assert claim is not None and claim.status is ClaimStatus.REQUESTED  # STANDARD is on application
 
-    approved = update_claim(claim.reference, ClaimStatus.APPROVED, NOW, BACK_OFFICE, note="checked").claim
+    approved = update_claim(UOW, claim.reference, ClaimStatus.APPROVED, NOW, BACK_OFFICE, note="checked").claim
     assert approved.status is ClaimStatus.APPROVED and approved.note == "checked"
-    again = update_claim(claim.reference, ClaimStatus.APPROVED, NOW, BACK_OFFICE)  # no-op
+    again = update_claim(UOW, claim.reference, ClaimStatus.APPROVED, NOW, BACK_OFFICE)  # no-op
     assert again.claim.status is ClaimStatus.APPROVED and len(again.history) == 2
-    paid = update_claim(claim.reference, ClaimStatus.PAID, LATER, ANA).claim
+    paid = update_claim(UOW, claim.reference, ClaimStatus.PAID, LATER, ANA).claim
     assert paid.status is ClaimStatus.PAID
     with pytest.raises(InvalidTransition, match="a paid claim cannot become rejected"):
-        update_claim(claim.reference, ClaimStatus.REJECTED, NOW, ANA)
+        update_claim(UOW, claim.reference, ClaimStatus.REJECTED, NOW, ANA)
     with pytest.raises(ClaimNotFound):
-        update_claim("C-NOPE", ClaimStatus.PAID, NOW, ANA)
-    claims, total = list_claims(ClaimStatus.PAID)
+        update_claim(UOW, "C-NOPE", ClaimStatus.PAID, NOW, ANA)
+    claims, total = list_claims(UOW, ClaimStatus.PAID)
     assert total == 1 and claims[0].reference == claim.reference
 
-    history = get_claim(claim.reference).history
+    history = get_claim(UOW, claim.reference).history
     assert [(step.actor_kind, step.actor, step.from_status, step.to_status, step.note) for step in history] == [
         (ActorKind.SHOPPER, "web", None, ClaimStatus.REQUESTED, None),
         (ActorKind.API_KEY, "BACK_OFFICE_API_KEY", ClaimStatus.REQUESTED, ClaimStatus.APPROVED, "checked"),
@@ -139,9 +144,9 @@ def test_the_back_office_moves_claims_forward_only(parcels: None) -> None:
 
 
 def test_a_note_without_a_change_of_status_is_a_step_of_its_own(parcels: None) -> None:
-    claim = make_claim(LATE, NOW, "whatsapp", postal_code="28013").claim
+    claim = make_claim(UOW, LATE, NOW, "whatsapp", postal_code="28013").claim
     assert claim is not None and claim.status is ClaimStatus.APPROVED  # CHOICE_9 grants automatically
-    detail = update_claim(claim.reference, ClaimStatus.APPROVED, LATER, ANA, note="called the shopper")
+    detail = update_claim(UOW, claim.reference, ClaimStatus.APPROVED, LATER, ANA, note="called the shopper")
     assert [(step.actor_kind, step.from_status, step.to_status) for step in detail.history] == [
         (ActorKind.SHOPPER, None, ClaimStatus.REQUESTED),
         (ActorKind.SYSTEM, ClaimStatus.REQUESTED, ClaimStatus.APPROVED),

@@ -10,10 +10,13 @@ from sqlalchemy import Engine
 from parcels.claims import ClaimStatus, get_claim, make_claim
 from parcels.shipments import register_shipments
 from parcels.staff import create_staff
+from parcels.storage.unit_of_work import SqlUnitOfWork
 from templates.renderer import set_source_provider
 from tests.factories import shipment_record
 from tests.integration.test_console import AGENT, MARKETER, PASSWORD, csrf_of, settings, sign_in, token
 from web.app import create_app
+
+UOW = SqlUnitOfWork()  # on the test database (DATABASE_URL)
 
 NUMBER = "LP00012345678904"  # STANDARD: granted on application, so it waits for the back office
 
@@ -30,7 +33,7 @@ async def client(aiohttp_client, db: Engine):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def reference(db: Engine) -> str:
     register_shipments([shipment_record(NUMBER, product="STANDARD", paid_at="2026-11-02T10:00:00+01:00")])
-    claim = make_claim(NUMBER, datetime(2026, 12, 2, tzinfo=UTC), "whatsapp", postal_code="28013").claim
+    claim = make_claim(UOW, NUMBER, datetime(2026, 12, 2, tzinfo=UTC), "whatsapp", postal_code="28013").claim
     assert claim is not None
     return claim.reference
 
@@ -49,7 +52,7 @@ async def test_an_agent_approves_a_claim_and_the_history_names_them(client, refe
     html = await (await client.get(page)).text()
     assert f"Claim {reference} is approved." in html
     assert "agent@example.com" in html and "checked the scan &lt;b&gt;log&lt;/b&gt;" in html  # escaped
-    steps = get_claim(reference).history
+    steps = get_claim(UOW, reference).history
     assert [(str(s.actor_kind), s.actor, s.to_status) for s in steps] == [
         ("shopper", "whatsapp", ClaimStatus.REQUESTED),
         ("staff", AGENT, ClaimStatus.APPROVED),
@@ -70,7 +73,7 @@ async def test_a_move_the_claim_cannot_make_changes_nothing(client, reference: s
         assert (await client.post(page, data=form, allow_redirects=False)).status == 303
         html = await (await client.get(page)).text()
         assert said in html and ("Nothing was changed" in html or "Not changed" in html)
-    detail = get_claim(reference)
+    detail = get_claim(UOW, reference)
     assert detail.claim.status is ClaimStatus.REQUESTED and len(detail.history) == 1
 
 
@@ -83,7 +86,7 @@ async def test_claims_are_for_operators_only(client, reference: str) -> None:  #
         f"/console/claims/{reference}", data={"csrf_token": csrf_of(html), "status": "approved"}
     )
     assert forbidden.status == 403
-    assert get_claim(reference).claim.status is ClaimStatus.REQUESTED
+    assert get_claim(UOW, reference).claim.status is ClaimStatus.REQUESTED
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,10 @@ from parcels.ingest import ingest_events
 from parcels.shipments import register_shipments
 from parcels.storage.db import session_scope
 from parcels.storage.models import Consent, Customer, Notification
+from parcels.storage.unit_of_work import SqlUnitOfWork
 from tests.factories import event_record, shipment_record
+
+UOW = SqlUnitOfWork()  # on the test database (DATABASE_URL)
 
 MADRID = ZoneInfo("Europe/Madrid")
 PAID = datetime(2026, 11, 27, 11, tzinfo=MADRID)  # CHOICE_9: promised 6 December, deadline 00:00 on the 7th
@@ -183,14 +186,14 @@ def test_a_claim_granted_on_application_is_told_once(db: Engine) -> None:
     events = [event_record(f"g-{n}", "EMA", "2026-11-28T10:00:00+01:00", n) for n in (BROKEN, ON_TIME)]
     ingest_events(events, received_at=NOW)
     later = datetime(2026, 12, 30, 12, tzinfo=MADRID)
-    requested = make_claim(BROKEN, later, "web", postal_code="28013")
-    automatic = make_claim(ON_TIME, later, "web", postal_code="28013")
+    requested = make_claim(UOW, BROKEN, later, "web", postal_code="28013")
+    automatic = make_claim(UOW, ON_TIME, later, "web", postal_code="28013")
     assert requested.claim is not None and requested.claim.status == ClaimStatus.REQUESTED
     assert automatic.claim is not None and automatic.claim.status == ClaimStatus.APPROVED  # told in the chat
     detect(later)
     assert Kind.COMPENSATION_GRANTED not in by_kind()
 
-    update_claim(requested.claim.reference, ClaimStatus.APPROVED, later + timedelta(hours=1), BACK_OFFICE)
+    update_claim(UOW, requested.claim.reference, ClaimStatus.APPROVED, later + timedelta(hours=1), BACK_OFFICE)
     report = detect(later + timedelta(hours=2))
     assert report.enqueued == {Kind.COMPENSATION_GRANTED: 1}
     [granted] = [n for n in outbox().values() if n.kind == Kind.COMPENSATION_GRANTED]
@@ -201,7 +204,7 @@ def test_a_claim_granted_on_application_is_told_once(db: Engine) -> None:
         "form": "coupon",
         "reference": requested.claim.reference,
     }
-    update_claim(requested.claim.reference, ClaimStatus.PAID, later + timedelta(hours=3), BACK_OFFICE)
+    update_claim(UOW, requested.claim.reference, ClaimStatus.PAID, later + timedelta(hours=3), BACK_OFFICE)
     assert detect(later + timedelta(hours=4)).total == 0  # paid later: still the one message
 
 

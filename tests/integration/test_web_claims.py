@@ -10,9 +10,12 @@ from sqlalchemy import Engine
 from parcels.claims import make_claim
 from parcels.ingest import ingest_events
 from parcels.shipments import register_shipments
+from parcels.storage.unit_of_work import SqlUnitOfWork
 from tests.factories import event_record, shipment_record
 from web.app import create_app
 from web.settings import Settings
+
+UOW = SqlUnitOfWork()  # on the test database (DATABASE_URL)
 
 KEY = "back-office-key"
 NUMBER = "LP00012345678901"
@@ -34,7 +37,7 @@ async def client(aiohttp_client, db: Engine):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def reference(client) -> str:  # type: ignore[no-untyped-def]
-    claim = make_claim(NUMBER, datetime(2026, 12, 2, tzinfo=UTC), "web", postal_code="28013").claim
+    claim = make_claim(UOW, NUMBER, datetime(2026, 12, 2, tzinfo=UTC), "web", postal_code="28013").claim
     assert claim is not None
     return claim.reference
 

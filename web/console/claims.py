@@ -26,6 +26,7 @@ from parcels.staff import Role
 from web.console.pages import PREFIX, STAFF, render, see_other, staff_only
 from web.console.sessions import flash
 from web.forms import read_form
+from web.keys import UNIT_OF_WORK
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -47,7 +48,9 @@ async def claims_page(request: web.Request) -> web.StreamResponse:
         return await render(request, "error", {"error": "The page must be a whole number from 1."}, status=400)
     status = None if given is None else ClaimStatus(given)
     try:
-        claims, total = await asyncio.to_thread(list_claims, status, PAGE, (int(page) - 1) * PAGE)
+        claims, total = await asyncio.to_thread(
+            list_claims, request.config_dict[UNIT_OF_WORK], status, PAGE, (int(page) - 1) * PAGE
+        )
     except SQLAlchemyError:
         log.exception("console: listing claims failed")
         return await render(request, "error", {"error": _UNAVAILABLE}, status=503)
@@ -69,7 +72,7 @@ async def claim_page(request: web.Request) -> web.StreamResponse:
     if not is_reference(reference):
         return await render(request, "error", {"error": "No such claim: a reference looks like C-7K3M9Q2X."}, 404)
     try:
-        detail = await asyncio.to_thread(get_claim, reference)
+        detail = await asyncio.to_thread(get_claim, request.config_dict[UNIT_OF_WORK], reference)
     except ClaimNotFound:
         return await render(request, "error", {"error": f"No claim {reference}."}, status=404)
     except SQLAlchemyError:
@@ -97,7 +100,15 @@ async def move_claim(request: web.Request) -> web.StreamResponse:
         return see_other(url)
     actor = Actor(ActorKind.STAFF, request[STAFF].email)
     try:
-        detail = await asyncio.to_thread(update_claim, reference, ClaimStatus(given), datetime.now(UTC), actor, note)
+        detail = await asyncio.to_thread(
+            update_claim,
+            request.config_dict[UNIT_OF_WORK],
+            reference,
+            ClaimStatus(given),
+            datetime.now(UTC),
+            actor,
+            note,
+        )
     except ClaimNotFound:
         return await render(request, "error", {"error": f"No claim {reference}."}, status=404)
     except InvalidTransition as refused:

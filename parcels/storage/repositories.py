@@ -1,0 +1,175 @@
+"""The repositories: what the use cases ask of storage, in plain values, and their SQL implementations.
+
+Each SQL repository works inside one session, the unit of work's (``parcels.storage.unit_of_work``);
+``parcels.storage.memory`` holds their in-memory fakes for the unit tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from decimal import Decimal
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from parcels.claim_records import ActorKind, ClaimStatus, ClaimView, Parcel, TransitionView
+from parcels.storage import queries
+from parcels.storage.models import Claim, ClaimTransition
+
+
+class DuplicateClaim(Exception):
+    """The order was claimed by another conversation a moment ago (its order key or reference is taken)."""
+
+
+class ParcelRepository(Protocol):
+    def get(self, tracking_number: str) -> Parcel | None: ...
+
+
+class ClaimRepository(Protocol):
+    def for_orders(self, order_keys: Collection[str]) -> dict[str, ClaimView]: ...
+
+    def get(self, reference: str, for_update: bool = False) -> ClaimView | None: ...
+
+    def page(self, status: ClaimStatus | None, limit: int, offset: int) -> tuple[list[ClaimView], int]:
+        """Claims, newest first, optionally of one status, and how many there are in all."""
+        ...
+
+    def add(self, claim: ClaimView, shipment_id: int) -> None:
+        """Store a new claim; raises DuplicateClaim when its order already has one."""
+        ...
+
+    def update(self, claim: ClaimView) -> None:
+        """Store the claim's status, note and time of update."""
+        ...
+
+    def record(self, reference: str, step: TransitionView) -> None: ...
+
+    def history(self, reference: str) -> tuple[TransitionView, ...]:
+        """The claim's steps, in the order they were taken."""
+        ...
+
+
+def claim_view(row: Claim) -> ClaimView:
+    return ClaimView(
+        reference=row.reference,
+        tracking_number=row.tracking_number,
+        order_key=row.order_key,
+        status=ClaimStatus(row.status),
+        amount=Decimal(row.amount).quantize(Decimal("0.01")),
+        currency=row.currency,
+        form=row.form,
+        grant=row.grant,
+        days_late=row.days_late,
+        policy_version=row.policy_version,
+        channel=row.channel,
+        verified_by=row.verified_by,
+        note=row.note,
+        requested_at=row.requested_at,
+        updated_at=row.updated_at,
+    )
+
+
+def transition_view(row: ClaimTransition) -> TransitionView:
+    return TransitionView(
+        at=row.at,
+        actor_kind=ActorKind(row.actor_kind),
+        actor=row.actor,
+        from_status=None if row.from_status is None else ClaimStatus(row.from_status),
+        to_status=ClaimStatus(row.to_status),
+        note=row.note,
+    )
+
+
+class SqlParcels:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get(self, tracking_number: str) -> Parcel | None:
+        found = queries.shipment_with_events(self._session, tracking_number)
+        if found is None:
+            return None
+        row, facts, events = found
+        return Parcel(
+            id=row.id,
+            facts=facts,
+            events=events,
+            order_key=queries.order_key(row.tracking_number, row.order_ref),
+            customer_phone=row.customer.phone if row.customer is not None else None,
+        )
+
+
+class SqlClaims:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def _row(self, reference: str, for_update: bool = False) -> Claim | None:
+        return queries.claim_by_reference(self._session, reference, for_update=for_update)
+
+    def for_orders(self, order_keys: Collection[str]) -> dict[str, ClaimView]:
+        return {key: claim_view(row) for key, row in queries.claims_for_orders(self._session, order_keys).items()}
+
+    def get(self, reference: str, for_update: bool = False) -> ClaimView | None:
+        row = self._row(reference, for_update)
+        return None if row is None else claim_view(row)
+
+    def page(self, status: ClaimStatus | None, limit: int, offset: int) -> tuple[list[ClaimView], int]:
+        rows, total = queries.claims_page(self._session, None if status is None else str(status), limit, offset)
+        return [claim_view(row) for row in rows], total
+
+    def add(self, claim: ClaimView, shipment_id: int) -> None:
+        self._session.add(
+            Claim(
+                reference=claim.reference,
+                order_key=claim.order_key,
+                shipment_id=shipment_id,
+                tracking_number=claim.tracking_number,
+                status=str(claim.status),
+                amount=claim.amount,
+                currency=claim.currency,
+                form=claim.form,
+                grant=claim.grant,
+                days_late=claim.days_late,
+                policy_version=claim.policy_version,
+                channel=claim.channel,
+                verified_by=claim.verified_by,
+                note=claim.note,
+                requested_at=claim.requested_at,
+                updated_at=claim.updated_at,
+            )
+        )
+        try:
+            self._session.flush()
+        except IntegrityError as error:
+            raise DuplicateClaim(claim.order_key) from error
+
+    def update(self, claim: ClaimView) -> None:
+        row = self._row(claim.reference)
+        if row is None:
+            raise LookupError(claim.reference)
+        row.status, row.note, row.updated_at = str(claim.status), claim.note, claim.updated_at
+        self._session.flush()
+
+    def record(self, reference: str, step: TransitionView) -> None:
+        claim_id = self._session.scalar(select(Claim.id).where(Claim.reference == reference))
+        if claim_id is None:
+            raise LookupError(reference)
+        self._session.add(
+            ClaimTransition(
+                claim_id=claim_id,
+                at=step.at,
+                actor_kind=str(step.actor_kind),
+                actor=step.actor[:254],
+                from_status=None if step.from_status is None else str(step.from_status),
+                to_status=str(step.to_status),
+                note=step.note,
+            )
+        )
+        self._session.flush()
+
+    def history(self, reference: str) -> tuple[TransitionView, ...]:
+        row = self._row(reference)
+        return (
+            () if row is None else tuple(transition_view(step) for step in queries.claim_history(self._session, row.id))
+        )

@@ -1,0 +1,64 @@
+"""The unit of work: one transaction and the repositories that work inside it.
+
+Each process builds one ``SqlUnitOfWork`` at start (the web app in its cleanup context, the action server
+when it loads, the notifier in ``main``) and hands it to the use cases as their first argument; a use case
+opens ``with uow.begin() as repos:`` for each transaction it needs. It commits when the block ends and
+rolls back when it raises. The unit tests hand the same use cases ``parcels.storage.memory.MemoryUnitOfWork``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Protocol
+
+from sqlalchemy import Engine
+
+from parcels.storage.db import default_engine, session_scope
+from parcels.storage.repositories import ClaimRepository, ParcelRepository, SqlClaims, SqlParcels
+
+
+class Repositories(Protocol):
+    @property
+    def parcels(self) -> ParcelRepository: ...
+
+    @property
+    def claims(self) -> ClaimRepository: ...
+
+
+class UnitOfWork(Protocol):
+    def begin(self) -> AbstractContextManager[Repositories]: ...
+
+
+class SqlRepositories:
+    def __init__(self, parcels: SqlParcels, claims: SqlClaims) -> None:
+        self._parcels, self._claims = parcels, claims
+
+    @property
+    def parcels(self) -> ParcelRepository:
+        return self._parcels
+
+    @property
+    def claims(self) -> ClaimRepository:
+        return self._claims
+
+
+class SqlUnitOfWork:
+    """Transactions on ``engine`` (the process's default engine, from ``DATABASE_URL``, when None).
+
+    Safe to share between threads: each ``begin()`` has a session of its own."""
+
+    def __init__(self, engine: Engine | None = None) -> None:
+        self._engine = engine
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine or default_engine()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Repositories]:
+        with session_scope(self.engine) as session:
+            yield SqlRepositories(SqlParcels(session), SqlClaims(session))
+
+    def begin(self) -> AbstractContextManager[Repositories]:
+        return self._transaction()
