@@ -1,9 +1,12 @@
 PROFILE ?= embedded
 
-.PHONY: run test setup train nlu-report lint format bench clean
+.PHONY: run test check setup train nlu-report lint format bench clean
 
 run:          ## install what is missing, train if stale, seed demo data, start every process (PROFILE=production: PostgreSQL, Redis, 2 of each behind HAProxy)
 	@PROFILE=$(PROFILE) scripts/run.sh
+
+check: setup  ## the fast lane: ruff, mypy and the unit tests (no model, no server, no database server)
+	@scripts/check.sh
 
 test:         ## the whole test suite (SQLite, then PostgreSQL when available)
 	@scripts/test.sh

@@ -15,14 +15,14 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, and_, exists, or_, select
+from sqlalchemy import ColumnElement, Engine, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from notifications.channels import choose, recipient
 from notifications.outbox import Channel, Kind, Status, dedupe_key, enqueue, opted_out
 from notifications.quiet_hours import QuietHours
 from parcels.check import promise_variables
-from parcels.policy import Policy, current_policy
+from parcels.policy import Grant, Policy, current_policy
 from parcels.promise import Outcome, PromiseDecision, decide
 from parcels.storage import queries
 from parcels.storage.db import session_scope
@@ -64,7 +64,7 @@ class DetectReport:
         return sum(self.enqueued.values())
 
 
-def _not_notified(kind: Kind):  # type: ignore[no-untyped-def]
+def _not_notified(kind: Kind) -> ColumnElement[bool]:
     return ~exists().where(Notification.shipment_id == Shipment.id, Notification.kind == str(kind))
 
 
@@ -111,7 +111,7 @@ def candidate_ids(
         select(Claim.shipment_id).where(
             Claim.status.in_(GRANTED),
             Claim.updated_at > start,
-            Claim.grant == "on_application",
+            Claim.grant == str(Grant.ON_APPLICATION),
             ~exists().where(
                 Notification.shipment_id == Claim.shipment_id,
                 Notification.kind == str(Kind.COMPENSATION_GRANTED),
@@ -138,7 +138,7 @@ def _variables(decision: PromiseDecision, policy: Policy, delivered_at: datetime
     variables = promise_variables(decision, None, policy)
     variables["delivered_at"] = delivered_at
     variables["tracking_url"] = None
-    return _jsonable(variables)
+    return {str(key): _jsonable(value) for key, value in variables.items()}
 
 
 def _claim_variables(claim: Claim) -> dict[str, Any]:
@@ -246,10 +246,10 @@ def _decide_batch(
             planned.append((Kind.COMPENSATION_GRANTED, _claim_variables(granted[shipment_id])))
         if kinds - {Kind.COMPENSATION_GRANTED}:
             decision = decide(facts, events, policy, now)
-            kind = kind_of(decision, shipment.delivered_at is not None)
-            if kind is not None and kind in kinds:
-                planned.append((kind, _variables(decision, policy, shipment.delivered_at)))
-            for fact in (kinds & FACTS) - {kind}:
+            due = kind_of(decision, shipment.delivered_at is not None)
+            if due is not None and due in kinds:
+                planned.append((due, _variables(decision, policy, shipment.delivered_at)))
+            for fact in (kinds & FACTS) - {due}:
                 rows.append(_settled_row(shipment, fact, decision, now))
                 report.settled += 1
         for kind, variables in planned:

@@ -21,7 +21,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from notifications.outbox import Status
-from parcels.storage.db import lock_for_writing
+from parcels.storage.db import lock_for_writing, rowcount
 from parcels.storage.models import EarlyStatus, Notification
 
 # Twilio's statuses, as ours.
@@ -52,7 +52,7 @@ def _forward(session: Session, sid: str, provider_status: str, error_code: str |
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    return bool(moved.rowcount)
+    return bool(rowcount(moved))
 
 
 def record(session: Session, sid: str, provider_status: str, error_code: str | None, at: datetime) -> str:
@@ -83,4 +83,4 @@ def settle(session: Session, sid: str) -> int:
 
 def prune(session: Session, before: datetime) -> int:
     """Drop kept statuses no notification claimed (another application's messages on the same account)."""
-    return session.execute(delete(EarlyStatus).where(EarlyStatus.received_at < before)).rowcount or 0
+    return rowcount(session.execute(delete(EarlyStatus).where(EarlyStatus.received_at < before)))

@@ -119,8 +119,9 @@ class TwilioSender:
             params["status_callback"] = status_callback
         try:
             async with asyncio.timeout(self.timeout):
-                created = await self.client.messages.create_async(**params)  # type: ignore[arg-type]
-            return created.sid
+                created = await self.client.messages.create_async(**params)
+            sid: str = created.sid  # the twilio library has no types
+            return sid
         except TwilioRestException as error:
             code = error.code or 0
             if code in PERMANENT_CODES:
@@ -143,7 +144,8 @@ class TwilioSender:
             raise RetryLater(f"could not look the message up: {error!r}") from error
         for candidate in found:
             if message.matches(candidate.body if message.body else None, candidate.to):
-                return candidate.sid
+                found_sid: str = candidate.sid
+                return found_sid
         return None
 
     async def close(self) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from parcels.staff import Role, StaffMember
-from parcels.storage.db import session_scope
+from parcels.storage.db import rowcount, session_scope
 from parcels.storage.models import AgentAction, Handoff, HandoffNote, StaffUser
 
 MAX_NOTE = 2000
@@ -115,7 +115,7 @@ class NoteView:
 def _views(session: Session, rows: Sequence[Handoff]) -> list[HandoffView]:
     agent_ids = {row.agent_id for row in rows if row.agent_id is not None}
     names = dict(session.execute(select(StaffUser.id, StaffUser.name).where(StaffUser.id.in_(agent_ids))).all())
-    return [HandoffView.of(row, names.get(row.agent_id)) for row in rows]
+    return [HandoffView.of(row, names.get(row.agent_id) if row.agent_id is not None else None) for row in rows]
 
 
 def _open_row(session: Session, conversation: str) -> Handoff | None:
@@ -186,12 +186,14 @@ def get_handoff(handoff_id: int, engine: Engine | None = None) -> HandoffView:
 def take(handoff_id: int, agent: StaffMember, now: datetime, engine: Engine | None = None) -> HandoffView:
     """Take a waiting conversation: one conditional update, so of two agents racing only one gets it."""
     with session_scope(engine) as session:
-        taken = session.execute(
-            update(Handoff)
-            .where(Handoff.id == handoff_id, Handoff.status == str(HandoffStatus.WAITING))
-            .values(status=str(HandoffStatus.ASSIGNED), agent_id=agent.id, assigned_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        taken = rowcount(
+            session.execute(
+                update(Handoff)
+                .where(Handoff.id == handoff_id, Handoff.status == str(HandoffStatus.WAITING))
+                .values(status=str(HandoffStatus.ASSIGNED), agent_id=agent.id, assigned_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        )
         if taken:
             session.add(AgentAction(staff_id=agent.id, handoff_id=handoff_id, action="take", at=now))
     view = get_handoff(handoff_id, engine)
@@ -213,12 +215,14 @@ def resolve(handoff_id: int, agent: StaffMember, now: datetime, engine: Engine |
     """Hand the conversation back to the assistant."""
     held_by(get_handoff(handoff_id, engine), agent)
     with session_scope(engine) as session:
-        done = session.execute(
-            update(Handoff)
-            .where(Handoff.id == handoff_id, Handoff.status == str(HandoffStatus.ASSIGNED))
-            .values(status=str(HandoffStatus.RESOLVED), resolved_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        done = rowcount(
+            session.execute(
+                update(Handoff)
+                .where(Handoff.id == handoff_id, Handoff.status == str(HandoffStatus.ASSIGNED))
+                .values(status=str(HandoffStatus.RESOLVED), resolved_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        )
         if done:
             session.add(AgentAction(staff_id=agent.id, handoff_id=handoff_id, action="hand_back", at=now))
     if not done:

@@ -173,9 +173,9 @@ def decide(facts: ShipmentFacts, events: Iterable[Event], policy: Policy, now: d
     market = policy.markets[product.market]
     zone = ZoneInfo(facts.time_zone)
     history = ordered(events)
-    basis: DeadlineBasis | None = explain_deadline(facts.paid_at, product, market, facts.destination_postal_code)
-    if basis.promised_date != facts.promised_date:
-        basis = None  # the product's promise changed after this order: the stored date stands
+    counted = explain_deadline(facts.paid_at, product, market, facts.destination_postal_code)
+    # None when the product's promise changed after this order: the stored date stands
+    basis = counted if counted.promised_date == facts.promised_date else None
     attempt = next((e for e in history if e.kind in _ATTEMPTS), None)
     delivered = attempt is not None and attempt.kind is EventKind.DELIVERED
     reasons: list[Reason] = []

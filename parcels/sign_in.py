@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Engine, func, select, update
+from sqlalchemy import ColumnElement, Engine, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from parcels.staff import StaffMember, normalise_email, verify_staff
@@ -94,7 +94,7 @@ def attempt_sign_in(
     with session_scope(engine) as session:
         session.add(SignInAttempt(email=email, address=address, succeeded=staff is not None, at=now))
         if staff is not None:  # the record of old tries is kept for a while, then let go
-            session.execute(SignInAttempt.__table__.delete().where(SignInAttempt.at < now - KEEP_ATTEMPTS))
+            session.execute(delete(SignInAttempt).where(SignInAttempt.at < now - KEEP_ATTEMPTS))
     return SignIn(staff)
 
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `make test`: install what is missing, train if stale, lint, score the assistant on the blind
-# set, then the whole suite on
+# `make test`: install what is missing, train if stale, the fast lane (`make check`: lint, type check,
+# unit tests), score the assistant on the blind set, then the integration and end-to-end suites on
 # SQLite and, when PostgreSQL is available here, again on PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,9 +10,7 @@ scripts/setup.sh
 scripts/system-deps.sh
 scripts/train.sh
 
-echo "==> ruff"
-.venv/bin/ruff check .
-.venv/bin/ruff format --check .
+scripts/check.sh
 
 run_pytest() {  # pytest's exit code 5 (no tests collected) is a failure here
   local code=0
@@ -32,13 +30,13 @@ fi
 sed -n '/^| group/,/macro/p' "$report"; rm -f "$report" "$report.err"
 
 echo "==> tests on SQLite"
-run_pytest -p no:cacheprovider
+run_pytest -p no:cacheprovider tests/integration tests/e2e
 
 if [ -n "${TEST_DATABASE_URL:-}" ] || { [ "$(id -u)" -eq 0 ] && command -v pg_lsclusters >/dev/null; }; then
   url=${TEST_DATABASE_URL:-$(scripts/postgres.sh parcels_test)}
   conversations=${TEST_TRACKER_STORE_URL:-$(scripts/postgres.sh conversations_test)}
   echo "==> tests on PostgreSQL"
-  TEST_DATABASE_URL=$url TEST_TRACKER_STORE_URL=$conversations run_pytest -p no:cacheprovider
+  TEST_DATABASE_URL=$url TEST_TRACKER_STORE_URL=$conversations run_pytest -p no:cacheprovider tests/integration tests/e2e
 else
   echo "==> PostgreSQL not available here: set TEST_DATABASE_URL to run the suite on it"
 fi

@@ -39,7 +39,8 @@ def catalogue_channel(input_channel: str | None) -> str:
 
 @cache
 def manifest() -> dict[str, Any]:
-    return yaml.safe_load(MANIFEST_FILE.read_text(encoding="utf-8"))["messages"]
+    messages: dict[str, Any] = yaml.safe_load(MANIFEST_FILE.read_text(encoding="utf-8"))["messages"]
+    return messages
 
 
 def _typed(name: str, value: Any) -> Any:

@@ -31,7 +31,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import cache, wraps
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
@@ -56,6 +56,8 @@ log = logging.getLogger(__name__)
 TEMPLATES_DIR = Path(__file__).resolve().parent
 CHANNELS = ("web", "whatsapp", "sms")
 DEFAULT_LOCALE = "es"
+
+_T = TypeVar("_T")
 
 # The ceilings of one render. A real message uses a tiny fraction of each.
 MAX_RANGE = 1_000  # items in range()
@@ -90,7 +92,8 @@ def _defined(value: Any) -> Any:
 
 
 def _locale(context: Context) -> str:
-    return context.get("locale", DEFAULT_LOCALE)
+    locale: str = context.get("locale", DEFAULT_LOCALE)
+    return locale
 
 
 def _localised(value: datetime, context: Context, time_zone: str | None) -> datetime:
@@ -100,7 +103,8 @@ def _localised(value: datetime, context: Context, time_zone: str | None) -> date
 
 @pass_context
 def _date_filter(context: Context, value: date | datetime, format: str = "long", time_zone: str | None = None) -> str:
-    if isinstance(_defined(value), datetime):
+    value = _defined(value)
+    if isinstance(value, datetime):
         value = _localised(value, context, time_zone).date()
     return format_date(value, format=format, locale=_locale(context))
 
@@ -182,7 +186,7 @@ def _too_long(what: str, length: int, limit: int = MAX_SEQUENCE) -> UnsafeTempla
     return UnsafeTemplate(f"{what} would be {length:,} long; the limit is {limit:,}")
 
 
-def _checked(value: Any) -> Any:
+def _checked(value: _T) -> _T:
     """Refuse a string, list or tuple longer than MAX_SEQUENCE."""
     if isinstance(value, str | list | tuple | dict | set) and len(value) > MAX_SEQUENCE:
         raise _too_long(f"a {type(value).__name__}", len(value))
@@ -263,7 +267,8 @@ def _multiply(left: Any, right: Any) -> Any:
 
 
 def _power(left: Any, right: Any) -> Any:
-    if isinstance(right, int | float | Decimal) and abs(right) > MAX_EXPONENT and left not in (0, 1, -1):
+    too_big = isinstance(right, int | float | Decimal) and (right > MAX_EXPONENT or right < -MAX_EXPONENT)
+    if too_big and left not in (0, 1, -1):
         raise UnsafeTemplate(f"an exponent of {right:,} is too big; the limit is {MAX_EXPONENT:,}")
     if isinstance(left, int) and isinstance(right, int) and right > 0 and left.bit_length() * right > MAX_INT_BITS:
         raise UnsafeTemplate(f"a power of more than {MAX_INT_BITS:,} bits is too big")
@@ -382,7 +387,7 @@ class _BoundLoops(NodeTransformer):
         return _environment_call("checked", node)
 
 
-def _environment_call(name: str, argument: nodes.Expr) -> nodes.Call:
+def _environment_call(name: str, argument: nodes.Node) -> nodes.Call:
     return nodes.Call(nodes.EnvironmentAttribute(name), [argument], [], None, None, lineno=argument.lineno)
 
 
@@ -426,7 +431,8 @@ class BoundedSandboxedEnvironment(ImmutableSandboxedEnvironment):
         self.checked = _checked
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
-        return _BoundLoops().visit(super()._parse(source, name, filename))
+        template: nodes.Template = _BoundLoops().visit(super()._parse(source, name, filename))
+        return template
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         _tick()

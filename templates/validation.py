@@ -51,8 +51,8 @@ def validate(message: str, channel: str, locale: str, source: str) -> list[Probl
 
 
 def _validate(spec: Mapping[str, Any], message: str, channel: str, locale: str, source: str) -> list[Problem]:
-    for number, line in enumerate(source.split("\n"), start=1):
-        if (problem := bad_character(line)) is not None:
+    for number, source_line in enumerate(source.split("\n"), start=1):
+        if (problem := bad_character(source_line)) is not None:
             return [Problem("syntax", f"Line {number} {problem}: remove it.", number)]
     try:
         tree = environment().parse(source)
@@ -138,9 +138,9 @@ def _validate(spec: Mapping[str, Any], message: str, channel: str, locale: str, 
                 for key, name in mapped.items()
                 if _empty(sample.get(name))
             ]
-    for (kind, error, line), indexes in failures.items():
+    for (kind, reason, line), indexes in failures.items():
         others = f" (nor do {len(indexes) - 1} other samples)" if len(indexes) > 1 else ""
-        text = f"Sample {indexes[0] + 1} does not render: {error}{others}"
+        text = f"Sample {indexes[0] + 1} does not render: {reason}{others}"
         problems.append(Problem(kind, text, line, indexes[0]))
     return problems
 
@@ -155,7 +155,8 @@ def _reported(error: Exception, unknown: Iterable[str], private: Iterable[str]) 
 
 def _sms_segments(text: str) -> tuple[str, int]:
     """templates.sms.sms_segments, looked up at each call (the module is a colleague's, and tests replace it)."""
-    return importlib.import_module("templates.sms").sms_segments(text)
+    encoding_and_segments: tuple[str, int] = importlib.import_module("templates.sms").sms_segments(text)
+    return encoding_and_segments
 
 
 def _empty(value: Any) -> bool:
@@ -185,7 +186,7 @@ def _private_attributes(tree: nodes.Template) -> list[tuple[int, str]]:
     for node in tree.find_all(nodes.Getitem):
         if isinstance(node.arg, nodes.Const):
             found.append((node.lineno, node.arg.value))
-    for node in tree.find_all(nodes.Filter):
-        if node.name == "attr":
-            found += [(node.lineno, arg.value) for arg in node.args if isinstance(arg, nodes.Const)]
+    for filter_node in tree.find_all(nodes.Filter):
+        if filter_node.name == "attr":
+            found += [(filter_node.lineno, arg.value) for arg in filter_node.args if isinstance(arg, nodes.Const)]
     return [(line, attribute) for line, attribute in found if isinstance(attribute, str) and attribute.startswith("_")]

@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import ColumnElement, Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from parcels.storage.db import session_scope
@@ -93,7 +93,7 @@ def shipped_source(message: str, channel: str, locale: str) -> str:
     return (TEMPLATES_DIR / message_path(message, channel, locale)).read_text(encoding="utf-8")
 
 
-def _key(message: str, channel: str, locale: str):  # type: ignore[no-untyped-def]
+def _key(message: str, channel: str, locale: str) -> tuple[ColumnElement[bool], ...]:
     return (
         TemplateVersion.message == message,
         TemplateVersion.channel == channel,

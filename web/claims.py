@@ -11,11 +11,9 @@ from datetime import UTC, datetime
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
+from parcels.claim_records import Actor, ActorKind, ClaimStatus
 from parcels.claims import (
-    Actor,
-    ActorKind,
     ClaimNotFound,
-    ClaimStatus,
     InvalidTransition,
     get_claim,
     is_reference,
@@ -39,9 +37,7 @@ def _authorised(request: web.Request) -> web.Response | None:
     return refusal(request, request.app[SETTINGS].back_office_api_key, KEY_VARIABLE, "the claims API")
 
 
-def _status(text: str | None) -> ClaimStatus | None:
-    if text is None:
-        return None
+def _status(text: str) -> ClaimStatus:
     try:
         return ClaimStatus(text)
     except ValueError:
@@ -62,7 +58,8 @@ async def get_claims(request: web.Request) -> web.Response:
     if (refused := _authorised(request)) is not None:
         return refused
     try:
-        status = _status(request.query.get("status"))
+        given = request.query.get("status")
+        status = _status(given) if given is not None else None
         limit = _int(request, "limit", 50, MAX_PAGE)
         offset = _int(request, "offset", 0, 10**9)
     except ValueError as error:

@@ -11,6 +11,7 @@ import logging
 import secrets
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from sqlalchemy.exc import DataError, SQLAlchemyError
 
 from web.auth import error_response
@@ -37,7 +38,7 @@ def _answer(request: web.Request, status: int, message: str) -> web.Response:
 
 
 @web.middleware
-async def api_errors(request: web.Request, handler: web.RequestHandler) -> web.StreamResponse:
+async def api_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except web.HTTPException:

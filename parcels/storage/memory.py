@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 
 from parcels.claim_records import ClaimStatus, ClaimView, Parcel, TransitionView
-from parcels.storage.repositories import ClaimRepository, DuplicateClaim, ParcelRepository
+from parcels.storage.repositories import DuplicateClaim
 from parcels.storage.unit_of_work import Repositories
 
 
@@ -69,19 +69,6 @@ class MemoryClaims:
         return tuple(self._state.steps.get(reference, ()))
 
 
-class MemoryRepositories:
-    def __init__(self, state: MemoryState) -> None:
-        self._parcels, self._claims = MemoryParcels(state), MemoryClaims(state)
-
-    @property
-    def parcels(self) -> ParcelRepository:
-        return self._parcels
-
-    @property
-    def claims(self) -> ClaimRepository:
-        return self._claims
-
-
 class MemoryUnitOfWork:
     """Each transaction works on a copy of the state, which replaces it only when the block ends cleanly."""
 
@@ -92,7 +79,7 @@ class MemoryUnitOfWork:
     @contextmanager
     def _transaction(self) -> Iterator[Repositories]:
         working = copy.deepcopy(self.state)
-        yield MemoryRepositories(working)
+        yield Repositories(MemoryParcels(working), MemoryClaims(working))
         self.state = working
         self.commits += 1
 

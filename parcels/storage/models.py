@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -264,7 +265,7 @@ class Notification(Base):
     channel: Mapped[str] = mapped_column(String(16))
     recipient: Mapped[str | None] = mapped_column(String(48))
     locale: Mapped[str] = mapped_column(String(8))
-    variables: Mapped[dict] = mapped_column(JSON)
+    variables: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(String(300))
     not_before: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -309,7 +310,7 @@ class Handoff(Base):
     reason: Mapped[str] = mapped_column(String(16))  # asked | not_understood | dispute
     status: Mapped[str] = mapped_column(String(16))  # waiting | assigned | resolved
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
-    tracking_numbers: Mapped[list] = mapped_column(JSON)
+    tracking_numbers: Mapped[list[str]] = mapped_column(JSON)
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

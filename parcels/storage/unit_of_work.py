@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy import Engine
@@ -18,29 +19,16 @@ from parcels.storage.db import default_engine, session_scope
 from parcels.storage.repositories import ClaimRepository, ParcelRepository, SqlClaims, SqlParcels
 
 
-class Repositories(Protocol):
-    @property
-    def parcels(self) -> ParcelRepository: ...
+@dataclass(frozen=True)
+class Repositories:
+    """What one transaction works with, whichever storage holds it."""
 
-    @property
-    def claims(self) -> ClaimRepository: ...
+    parcels: ParcelRepository
+    claims: ClaimRepository
 
 
 class UnitOfWork(Protocol):
     def begin(self) -> AbstractContextManager[Repositories]: ...
-
-
-class SqlRepositories:
-    def __init__(self, parcels: SqlParcels, claims: SqlClaims) -> None:
-        self._parcels, self._claims = parcels, claims
-
-    @property
-    def parcels(self) -> ParcelRepository:
-        return self._parcels
-
-    @property
-    def claims(self) -> ClaimRepository:
-        return self._claims
 
 
 class SqlUnitOfWork:
@@ -58,7 +46,7 @@ class SqlUnitOfWork:
     @contextmanager
     def _transaction(self) -> Iterator[Repositories]:
         with session_scope(self.engine) as session:
-            yield SqlRepositories(SqlParcels(session), SqlClaims(session))
+            yield Repositories(SqlParcels(session), SqlClaims(session))
 
     def begin(self) -> AbstractContextManager[Repositories]:
         return self._transaction()

@@ -21,7 +21,7 @@ from web.forms import read_form
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
-TRUSTED_PROXIES = web.AppKey("console_trusted_proxies", frozenset)  # whose X-Forwarded-For is believed
+TRUSTED_PROXIES = web.AppKey("console_trusted_proxies", frozenset[str])  # whose X-Forwarded-For is believed
 FAILURE_DELAY = web.AppKey("console_failure_delay", float)  # seconds added to every failed sign-in
 WRONG = "wrong email or password"
 
@@ -47,7 +47,8 @@ async def login(request: web.Request) -> web.StreamResponse:
     if bad_character(email) is not None:
         context.update(email="", error="the email holds characters an email never has")
         return await render(request, "login", context, status=400)
-    address = client_address(request, request.app[TRUSTED_PROXIES])
+    trusted_proxies = request.app[TRUSTED_PROXIES]
+    address = client_address(request, trusted_proxies)
     outcome = await asyncio.to_thread(attempt_sign_in, email, password, address, datetime.now(UTC))
     if outcome.locked:
         minutes = max(1, math.ceil(outcome.wait.total_seconds() / 60))

@@ -10,12 +10,9 @@ from datetime import UTC, datetime
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
+from parcels.claim_records import TRANSITIONS, Actor, ActorKind, ClaimStatus
 from parcels.claims import (
-    TRANSITIONS,
-    Actor,
-    ActorKind,
     ClaimNotFound,
-    ClaimStatus,
     InvalidTransition,
     get_claim,
     is_reference,

@@ -167,7 +167,13 @@ async def preview_api(request: web.Request) -> web.StreamResponse:
     message, channel, locale = body.get("message"), body.get("channel"), body.get("locale")
     source, sample = body.get("source"), body.get("sample", 0)
     number = body.get("tracking_number") or None
-    if not all(isinstance(v, str) for v in (message, channel, locale, source)) or not isinstance(sample, int):
+    if not (
+        isinstance(message, str)
+        and isinstance(channel, str)
+        and isinstance(locale, str)
+        and isinstance(source, str)
+        and isinstance(sample, int)
+    ):
         return web.json_response(
             {"error": "send message, channel, locale and source as text, sample as a number"}, status=400
         )

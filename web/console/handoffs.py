@@ -292,7 +292,7 @@ async def hand_back(request: web.Request) -> web.Response:
     told = render_message("handed_back", catalogue_channel(view.channel), view.language, {"agent": agent.name})
     # After ``resume``, an ``action_listen``: the assistant's next prediction starts from the shopper's next
     # message, not from the turns it sat out (which would lead it back to the handoff).
-    events = [
+    events: list[dict[str, Any]] = [
         {"event": "bot", "text": told, "metadata": {"handed_back_by": agent.name}},
         {"event": "resume"},
         {"event": "action", "name": "action_listen"},

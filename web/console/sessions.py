@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from aiohttp_session import Session, get_session, new_session, session_middleware
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography import fernet
@@ -43,7 +44,7 @@ def cookie_should_be_secure(request: web.Request, setting: bool | None) -> bool:
     return (request.url.host or "").lower() not in LOCAL_HOSTS
 
 
-def secure_cookie_middleware(setting: bool | None) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def secure_cookie_middleware(setting: bool | None) -> Middleware:
     """Runs outside the session middleware: marks the session cookie Secure per request."""
 
     def mark(request: web.Request, response: web.StreamResponse | web.HTTPException) -> None:
