@@ -82,7 +82,7 @@ class RateLimiter:
 
 def backoff(attempts: int, settings: DispatchSettings, rng: random.Random) -> timedelta:
     """30 s, 1 min, 2 min... up to the cap, each with ±20 % jitter so retries do not march in step."""
-    delay = min(settings.base_backoff * (2 ** max(0, attempts - 1)), settings.max_backoff)
+    delay = min(settings.base_backoff * (1 << max(0, attempts - 1)), settings.max_backoff)
     return delay * rng.uniform(0.8, 1.2)
 
 
@@ -106,7 +106,6 @@ class Leased:
     """A notification marked ``sending``, with what to send (or why it cannot be sent)."""
 
     id: int
-    attempts: int
     channel: str
     message: Outgoing | None
     failure: str | None
@@ -127,7 +126,7 @@ def _prepare(row: Notification, sender: Sender) -> Leased:
         failure = error.reason
     except Unrenderable as error:
         failure = f"cannot be rendered: {error}"
-    return Leased(row.id, row.attempts, row.channel, message, failure, number, row.locale, text)
+    return Leased(row.id, row.channel, message, failure, number, row.locale, text)
 
 
 def _finish(engine: Engine | None, notification_id: int, status: Status, now: datetime, **fields: object) -> None:
@@ -209,7 +208,11 @@ async def _deliver(item: Leased, state: _Pass) -> None:
     sid = None
     if item.message is not None:
         await state.limiter(item.channel).wait()
-        sid = await _send(item, item.message, state)
+        with session_scope(engine) as session:
+            attempts = outbox.count_attempt(session, item.id, state.now())
+        if attempts is None:
+            return  # finished meanwhile (a late status callback): nothing to send
+        sid = await _send(item, item.message, attempts, state)
         if sid is None:
             return
     # A web-inbox notification is delivered by being written: the shopper reads it when they open the chat.
@@ -228,7 +231,7 @@ def _recipient(engine: Engine | None, notification_id: int) -> str | None:
         return row.recipient if row else None
 
 
-async def _send(item: Leased, message: Outgoing, state: _Pass) -> str | None:
+async def _send(item: Leased, message: Outgoing, attempts: int, state: _Pass) -> str | None:
     """The provider's id, or None when the notification was put back (to retry or to look up)."""
     engine, settings, report = state.engine, state.settings, state.report
     # The provider's clock, not ours, dates the message: look it up by wall-clock time.
@@ -240,7 +243,7 @@ async def _send(item: Leased, message: Outgoing, state: _Pass) -> str | None:
         report.failed += 1
         report.reasons.append(error.reason)
     except RetryLater as error:
-        _retry(engine, item.id, item.attempts, error.reason, state.now(), settings, state.rng, report)
+        _retry(engine, item.id, attempts, error.reason, state.now(), settings, state.rng, report)
     except Ambiguous as error:
         try:
             sid = await state.sender.find(message, sent_after)
@@ -251,7 +254,7 @@ async def _send(item: Leased, message: Outgoing, state: _Pass) -> str | None:
             return None
         if sid is not None:
             return sid
-        _retry(engine, item.id, item.attempts, f"not created ({error})", state.now(), settings, state.rng, report)
+        _retry(engine, item.id, attempts, f"not created ({error})", state.now(), settings, state.rng, report)
     return None
 
 
@@ -278,8 +281,8 @@ async def recover_interrupted(
     sender: Sender, moment: datetime, engine: Engine | None, settings: DispatchSettings, report: DispatchReport
 ) -> None:
     """Rows left ``sending`` by a crash: adopt the message if the provider has it, else send it again later,
-    after the rows already due (each lease counts an attempt, so that a message that crashes the notifier
-    fails after ``MAX_ATTEMPTS``; the rows a crash merely held must not pay for it again and again).
+    after the rows already due (each send counts an attempt before the provider is asked, so a message that
+    crashes the notifier fails after ``MAX_ATTEMPTS``; the rows a crash merely held were never tried).
 
     The stale rows are leased again in one short transaction (their ``updated_at`` set to ``moment``, so no other
     dispatcher sees them as stale; on PostgreSQL rows another one holds are skipped); the provider is asked
@@ -308,15 +311,15 @@ async def recover_interrupted(
             except (RetryLater, Permanent):
                 continue  # stale again after stale_after: looked up on a later pass
         with session_scope(engine) as session:
-            row = session.get(Notification, notification_id)
-            if row is None or row.status != Status.SENDING or row.updated_at != moment:
+            current = session.get(Notification, notification_id)
+            if current is None or current.status != Status.SENDING or current.updated_at != moment:
                 continue  # finished meanwhile (a late status callback, another dispatcher)
             if sid is not None:
-                row.status, row.provider_sid, row.reason = str(Status.SENT), sid, None
-            elif row.attempts >= MAX_ATTEMPTS:
-                row.status, row.reason = str(Status.FAILED), f"gave up after {row.attempts} attempts"
+                current.status, current.provider_sid, current.reason = str(Status.SENT), sid, None
+            elif current.attempts >= MAX_ATTEMPTS:
+                current.status, current.reason = str(Status.FAILED), f"gave up after {current.attempts} attempts"
             else:  # behind the ones already waiting: a crash loop does not land on the same rows each time
-                row.status, row.reason = str(Status.PENDING), "interrupted before the provider accepted it"
-                row.not_before = max(row.not_before, moment)
+                current.status, current.reason = str(Status.PENDING), "interrupted before the provider accepted it"
+                current.not_before = max(current.not_before, moment)
         _settle(engine, sid)
         report.recovered += 1

@@ -64,7 +64,7 @@ class Rendered:
 
     text: str  # what the shopper reads
     content_sid: str | None = None  # WhatsApp: the approved template, when one is configured
-    content_variables: str | None = None  # WhatsApp: its variables, as the JSON string Twilio takes
+    content_variables: dict[str, str] | None = None  # WhatsApp: its variables (the sender sends them as JSON)
 
 
 def dedupe_key(shipment_id: int, kind: Kind) -> str:
@@ -98,7 +98,7 @@ def enqueue(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         return
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(Notification.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    statement = insert(Notification).on_conflict_do_nothing(index_elements=["dedupe_key"])
     session.connection().execute(statement, list(rows))
 
 
@@ -116,7 +116,7 @@ def opted_out(session: Session, phones: Sequence[str]) -> set[str]:
 
 
 def lease_due(session: Session, now: datetime, limit: int) -> list[Notification]:
-    """Mark up to ``limit`` due rows ``sending`` (one attempt more) for this dispatcher alone, and return them.
+    """Mark up to ``limit`` due rows ``sending`` for this dispatcher alone, and return them.
 
     PostgreSQL: other dispatchers skip the rows locked here. SQLite reads outside the write
     lock, so the update itself re-checks ``pending``: a row another dispatcher took first is
@@ -136,7 +136,7 @@ def lease_due(session: Session, now: datetime, limit: int) -> list[Notification]
     lease = (
         update(Notification)
         .where(Notification.id.in_(ids), Notification.status == str(Status.PENDING))
-        .values(status=str(Status.SENDING), attempts=Notification.attempts + 1, updated_at=now)
+        .values(status=str(Status.SENDING), updated_at=now)
         .returning(Notification.id)
         .execution_options(synchronize_session=False)
     )
@@ -147,6 +147,22 @@ def lease_due(session: Session, now: datetime, limit: int) -> list[Notification]
         if row.recipient in silenced:
             row.status, row.reason = str(Status.SKIPPED), "the customer opted out before it was sent"
     return [row for row in rows if row.status == Status.SENDING]
+
+
+def count_attempt(session: Session, notification_id: int, now: datetime) -> int | None:
+    """Count the send about to be made (committed before the provider is asked, so a message that crashes the
+    notifier fails after a few crashes, while the rows a crash merely held, never tried, do not pay for it).
+
+    The attempts so far, or None when the row is no longer this dispatcher's to send."""
+    counted = (
+        update(Notification)
+        .where(Notification.id == notification_id, Notification.status == str(Status.SENDING))
+        .values(attempts=Notification.attempts + 1, updated_at=now)
+        .returning(Notification.attempts)
+        .execution_options(synchronize_session=False)
+    )
+    attempts: int | None = session.scalar(counted)
+    return attempts
 
 
 def finish(session: Session, notification_id: int, status: Status, now: datetime, **fields: object) -> str | None:
