@@ -118,7 +118,8 @@ def bench_detection(shipments: int) -> tuple[float, float]:
 
 
 def release(limit: int) -> list[int]:
-    """Make ``limit`` of the pending notifications due now (whatever their quiet hours said), as WhatsApp."""
+    """Make ``limit`` of the pending notifications due now (whatever their quiet hours said), as WhatsApp, and
+    every other pending one wait: the wall clock is past T0, so without that all of them would be due."""
     from sqlalchemy import select, update
 
     from notifications.outbox import Status
@@ -133,6 +134,11 @@ def release(limit: int) -> list[int]:
                 .order_by(Notification.id)
                 .limit(limit)
             )
+        )
+        session.execute(
+            update(Notification)
+            .where(Notification.status == str(Status.PENDING))
+            .values(not_before=datetime.now(UTC) + timedelta(days=365))
         )
         session.execute(
             update(Notification)
