@@ -170,7 +170,7 @@ def _record(
     to_status: ClaimStatus,
     note: str | None = None,
 ) -> None:
-    claims.record(reference, TransitionView(at, actor.kind, actor.name[:254], from_status, to_status, note))
+    claims.record(reference, TransitionView(at, actor.kind, actor.name, from_status, to_status, note))
 
 
 class ClaimNotFound(LookupError):

@@ -10,7 +10,6 @@ from collections.abc import Collection
 from decimal import Decimal
 from typing import Protocol
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -101,11 +100,20 @@ class SqlParcels:
 
 
 class SqlClaims:
+    """The claims of one transaction. A claim's row is read once and kept for the rest of it (a lock, when
+    asked for, is still taken by a read of its own)."""
+
     def __init__(self, session: Session) -> None:
         self._session = session
+        self._rows: dict[str, Claim] = {}
 
     def _row(self, reference: str, for_update: bool = False) -> Claim | None:
-        return queries.claim_by_reference(self._session, reference, for_update=for_update)
+        if for_update or reference not in self._rows:
+            row = queries.claim_by_reference(self._session, reference, for_update=for_update)
+            if row is None:
+                return None
+            self._rows[reference] = row
+        return self._rows[reference]
 
     def for_orders(self, order_keys: Collection[str]) -> dict[str, ClaimView]:
         return {key: claim_view(row) for key, row in queries.claims_for_orders(self._session, order_keys).items()}
@@ -119,30 +127,30 @@ class SqlClaims:
         return [claim_view(row) for row in rows], total
 
     def add(self, claim: ClaimView, shipment_id: int) -> None:
-        self._session.add(
-            Claim(
-                reference=claim.reference,
-                order_key=claim.order_key,
-                shipment_id=shipment_id,
-                tracking_number=claim.tracking_number,
-                status=str(claim.status),
-                amount=claim.amount,
-                currency=claim.currency,
-                form=claim.form,
-                grant=claim.grant,
-                days_late=claim.days_late,
-                policy_version=claim.policy_version,
-                channel=claim.channel,
-                verified_by=claim.verified_by,
-                note=claim.note,
-                requested_at=claim.requested_at,
-                updated_at=claim.updated_at,
-            )
+        row = Claim(
+            reference=claim.reference,
+            order_key=claim.order_key,
+            shipment_id=shipment_id,
+            tracking_number=claim.tracking_number,
+            status=str(claim.status),
+            amount=claim.amount,
+            currency=claim.currency,
+            form=claim.form,
+            grant=claim.grant,
+            days_late=claim.days_late,
+            policy_version=claim.policy_version,
+            channel=claim.channel,
+            verified_by=claim.verified_by,
+            note=claim.note,
+            requested_at=claim.requested_at,
+            updated_at=claim.updated_at,
         )
+        self._session.add(row)
         try:
             self._session.flush()
         except IntegrityError as error:
             raise DuplicateClaim(claim.order_key) from error
+        self._rows[claim.reference] = row
 
     def update(self, claim: ClaimView) -> None:
         row = self._row(claim.reference)
@@ -152,12 +160,12 @@ class SqlClaims:
         self._session.flush()
 
     def record(self, reference: str, step: TransitionView) -> None:
-        claim_id = self._session.scalar(select(Claim.id).where(Claim.reference == reference))
-        if claim_id is None:
+        row = self._row(reference)
+        if row is None:
             raise LookupError(reference)
         self._session.add(
             ClaimTransition(
-                claim_id=claim_id,
+                claim_id=row.id,
                 at=step.at,
                 actor_kind=str(step.actor_kind),
                 actor=step.actor[:254],
