@@ -58,8 +58,11 @@ def test_shopper_and_agent_talk_live_then_the_assistant_answers_again(stack: Sta
             row = agent.locator("#queue tbody tr", has_text=NUMBER)
             expect(row).to_contain_text("waiting", timeout=30_000)
             row.get_by_role("link").click()
+            expect(agent.locator("#take")).to_be_visible(timeout=30_000)
+            expect(agent.locator("#compose")).to_be_hidden()  # nothing to write with until the agent holds it
             agent.click("#take")
             expect(agent.locator("#compose")).to_be_visible(timeout=30_000)
+            expect(agent.locator("#take")).to_be_hidden()
             expect(agent.locator("#parcels")).to_contain_text(NUMBER)
             expect(agent.locator("#parcels")).to_contain_text("broken")
 

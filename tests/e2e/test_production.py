@@ -147,6 +147,7 @@ def test_an_agent_on_one_web_reaches_a_chromium_shopper_whose_socket_is_on_the_o
             row = agent.locator("#queue tbody tr", has_text=number)
             expect(row).to_contain_text("waiting", timeout=30_000)
             row.get_by_role("link").click()
+            expect(agent.locator("#compose")).to_be_hidden()  # until the take is answered
             agent.click("#take")
             expect(agent.locator("#compose")).to_be_visible(timeout=30_000)
             for n in range(4):  # web1 reaches Rasa through the entry point, which takes turns between the servers
