@@ -29,6 +29,7 @@ from parcels.claim_records import (
     TransitionView,
     Verification,
 )
+from parcels.errors import Conflict, NotFound
 from parcels.policy import Grant, Policy, current_policy
 from parcels.promise import PromiseDecision, decide
 from parcels.storage.repositories import ClaimRepository, DuplicateClaim
@@ -173,11 +174,11 @@ def _record(
     claims.record(reference, TransitionView(at, actor.kind, actor.name, from_status, to_status, note))
 
 
-class ClaimNotFound(LookupError):
+class ClaimNotFound(NotFound):
     pass
 
 
-class InvalidTransition(ValueError):
+class InvalidTransition(Conflict):
     pass
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from parcels.errors import Conflict, NotFound
 from parcels.staff import Role, StaffMember
 from parcels.storage.db import rowcount, session_scope
 from parcels.storage.models import AgentAction, Handoff, HandoffNote, StaffUser
@@ -41,15 +42,15 @@ class HandoffError(Exception):
     pass
 
 
-class HandoffNotFound(HandoffError, LookupError):
+class HandoffNotFound(HandoffError, NotFound):
     pass
 
 
-class AlreadyTaken(HandoffError):
+class AlreadyTaken(HandoffError, Conflict):
     """Another agent took the conversation first (or it was handed back)."""
 
 
-class NotYours(HandoffError):
+class NotYours(HandoffError, Conflict):
     """The conversation is held by another agent."""
 
 

@@ -18,6 +18,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from parcels.errors import NotFound, Refused
 from parcels.storage.db import session_scope
 from parcels.storage.models import TemplateVersion
 from parcels.text import bad_character
@@ -35,15 +36,15 @@ class VersionStatus(enum.StrEnum):
     PUBLISHED = "published"
 
 
-class UnknownTemplate(LookupError):
+class UnknownTemplate(NotFound):
     pass
 
 
-class VersionNotFound(LookupError):
+class VersionNotFound(NotFound):
     pass
 
 
-class PublishRefused(ValueError):
+class PublishRefused(Refused):
     """The version does not pass validation: it stays a draft."""
 
     def __init__(self, problems: list[Problem]) -> None:
