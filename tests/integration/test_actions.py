@@ -17,21 +17,13 @@ from actions.tracking import ActionFallback, ActionTrackParcel
 from parcels.ingest import ingest_events
 from parcels.shipments import register_shipments
 from tests.factories import event_record, shipment_record
+from tests.trackers import shopper_says
 
 
 def tracker(
     text: str, slots: dict[str, Any] | None = None, channel: str = "rest", metadata: dict | None = None
 ) -> Tracker:
-    return Tracker(
-        sender_id="shopper-1",
-        slots=slots or {},
-        latest_message={"text": text, "intent": {"name": "track_parcel"}, "entities": [], "metadata": metadata or {}},
-        events=[{"event": "user", "text": text, "input_channel": channel}],
-        paused=False,
-        followup_action=None,
-        active_loop={},
-        latest_action_name="action_listen",
-    )
+    return shopper_says("track_parcel", text, slots, channel, metadata)
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from parcels.shipments import register_shipments
 from parcels.signatures import WHATSAPP_SENDER, sign
 from parcels.storage.unit_of_work import SqlUnitOfWork
 from tests.factories import event_record, shipment_record
+from tests.trackers import shopper_says
 
 UOW = SqlUnitOfWork()  # on the test database (DATABASE_URL)
 
@@ -43,21 +44,7 @@ def tracker(
     sender: str = "shopper-1",
     metadata: dict[str, Any] | None = None,
 ) -> Tracker:
-    return Tracker(
-        sender_id=sender,
-        slots={"postal_code_attempts": 0.0, **(slots or {})},
-        latest_message={
-            "text": text,
-            "intent": {"name": "claim_compensation"},
-            "entities": [],
-            "metadata": metadata or {},
-        },
-        events=[{"event": "user", "text": text, "input_channel": channel}],
-        paused=False,
-        followup_action=None,
-        active_loop={},
-        latest_action_name="action_listen",
-    )
+    return shopper_says("claim_compensation", text, slots, channel, metadata, sender)
 
 
 @pytest.fixture

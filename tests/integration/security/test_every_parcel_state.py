@@ -28,6 +28,7 @@ from templates.manifest import manifest, typed
 from templates.renderer import render_message, set_source_provider
 from tests.factories import shipment_record
 from tests.strategies import DAY, POLICY, PROPERTY, facts, histories, shipments
+from tests.trackers import shopper_says
 
 LOCALES = ("es", "en")
 
@@ -174,13 +175,4 @@ async def test_a_message_that_cannot_be_rendered_still_gets_an_answer(
 
 
 def tracker(text: str, slots: dict[str, object]) -> Tracker:
-    return Tracker(
-        sender_id="rest:shopper-1",
-        slots=slots,
-        latest_message={"text": text, "intent": {"name": "track_parcel"}, "entities": [], "metadata": {}},
-        events=[{"event": "user", "text": text, "input_channel": "rest"}],
-        paused=False,
-        followup_action=None,
-        active_loop={},
-        latest_action_name="action_listen",
-    )
+    return shopper_says("track_parcel", text, dict(slots), sender="rest:shopper-1")
