@@ -21,15 +21,17 @@ from notifications.conversation import RasaConversations, RasaUnavailable
 from parcels import handoffs
 from parcels.agent_hours import current_agent_hours
 from parcels.check import check_candidates
-from parcels.handoffs import AlreadyTaken, HandoffNotFound, HandoffView, NotYours
+from parcels.handoff_records import HandoffView
+from parcels.handoffs import AlreadyTaken, HandoffNotFound, NotYours
 from parcels.staff import Role, StaffMember
+from parcels.storage.unit_of_work import UnitOfWork
 from parcels.track import Finding
 from parcels.tracking_numbers import Candidate
 from templates.manifest import catalogue_channel, manifest
 from templates.renderer import render_message
 from web.console.pages import STAFF, render, staff_only
 from web.json_body import BadBody, read_json
-from web.keys import RASA
+from web.keys import RASA, UNIT_OF_WORK
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -133,7 +135,9 @@ def canned_replies(view: HandoffView, agent: StaffMember) -> list[dict[str, str]
 
 async def _handoff(request: web.Request) -> HandoffView | web.Response:
     try:
-        return await asyncio.to_thread(handoffs.get_handoff, int(request.match_info["id"]))
+        return await asyncio.to_thread(
+            handoffs.get_handoff, request.config_dict[UNIT_OF_WORK], int(request.match_info["id"])
+        )
     except (ValueError, HandoffNotFound):
         return _error(404, "no such conversation in the queue")
 
@@ -163,11 +167,11 @@ async def _text(request: web.Request, limit: int) -> str | web.Response:
     return text.strip()
 
 
-def _queue_body() -> dict[str, Any]:
+def _queue_body(uow: UnitOfWork) -> dict[str, Any]:
     now = datetime.now(UTC)
     hours = current_agent_hours()
     return {
-        "queue": [queue_view(view, now) for view in handoffs.queue()],
+        "queue": [queue_view(view, now) for view in handoffs.queue(uow)],
         "agents_at_work": hours.is_open(now),
         "next_opening": hours.next_opening(now),
     }
@@ -192,7 +196,7 @@ async def conversation_page(request: web.Request) -> web.StreamResponse:
 @staff_only(*OPERATORS, api=True)
 async def queue_api(request: web.Request) -> web.Response:
     try:
-        return _json(await asyncio.to_thread(_queue_body))
+        return _json(await asyncio.to_thread(_queue_body, request.config_dict[UNIT_OF_WORK]))
     except SQLAlchemyError:
         log.exception("the queue could not be read")
         return _error(503, "the database is unavailable; try again")
@@ -204,8 +208,8 @@ async def _conversation_body(request: web.Request, view: HandoffView) -> dict[st
     in_slot = (tracker.get("slots") or {}).get("tracking_numbers") or []
     numbers = list(dict.fromkeys([*view.tracking_numbers, *in_slot]))
     parcels = await asyncio.to_thread(parcels_context, numbers)
-    notes = await asyncio.to_thread(handoffs.notes, view.id)
-    activity = await asyncio.to_thread(handoffs.actions, view.id)
+    notes = await asyncio.to_thread(handoffs.notes, request.config_dict[UNIT_OF_WORK], view.id)
+    activity = await asyncio.to_thread(handoffs.actions, request.config_dict[UNIT_OF_WORK], view.id)
     body = queue_view(view, datetime.now(UTC))
     return {
         "handoff": body,
@@ -229,7 +233,9 @@ async def conversation_api(request: web.Request) -> web.Response:
         body = await _conversation_body(request, view)
     except RasaUnavailable:
         return _error(503, "the assistant's server cannot be reached; try again in a moment")
-    await asyncio.to_thread(handoffs.log_action, request[STAFF], "read", datetime.now(UTC), view.id)
+    await asyncio.to_thread(
+        handoffs.log_action, request.config_dict[UNIT_OF_WORK], request[STAFF], "read", datetime.now(UTC), view.id
+    )
     return _json(body)
 
 
@@ -240,7 +246,9 @@ async def take(request: web.Request) -> web.Response:
     if isinstance(view, web.Response):
         return view
     try:
-        taken = await asyncio.to_thread(handoffs.take, view.id, request[STAFF], datetime.now(UTC))
+        taken = await asyncio.to_thread(
+            handoffs.take, request.config_dict[UNIT_OF_WORK], view.id, request[STAFF], datetime.now(UTC)
+        )
     except AlreadyTaken as error:
         return _error(409, str(error))
     return _json({"handoff": queue_view(taken, datetime.now(UTC))})
@@ -264,7 +272,9 @@ async def send(request: web.Request) -> web.Response:
         await request.config_dict[RASA].append(view.conversation, [event], deliver=True)
     except RasaUnavailable:
         return _error(503, "the message could not be sent (the assistant's server is unreachable); try again")
-    await asyncio.to_thread(handoffs.log_action, agent, "message", datetime.now(UTC), view.id, text)
+    await asyncio.to_thread(
+        handoffs.log_action, request.config_dict[UNIT_OF_WORK], agent, "message", datetime.now(UTC), view.id, text
+    )
     return _json({"sent": shown})
 
 
@@ -277,7 +287,9 @@ async def note(request: web.Request) -> web.Response:
     text = await _text(request, handoffs.MAX_NOTE)
     if isinstance(text, web.Response):
         return text
-    added = await asyncio.to_thread(handoffs.add_note, view.id, request[STAFF], text, datetime.now(UTC))
+    added = await asyncio.to_thread(
+        handoffs.add_note, request.config_dict[UNIT_OF_WORK], view.id, request[STAFF], text, datetime.now(UTC)
+    )
     return _json({"author": added.author, "text": added.text, "at": added.at.isoformat()})
 
 
@@ -302,7 +314,9 @@ async def hand_back(request: web.Request) -> web.Response:
     except RasaUnavailable:
         return _error(503, "the assistant's server is unreachable: the conversation is still yours; try again")
     try:
-        resolved = await asyncio.to_thread(handoffs.resolve, view.id, agent, datetime.now(UTC))
+        resolved = await asyncio.to_thread(
+            handoffs.resolve, request.config_dict[UNIT_OF_WORK], view.id, agent, datetime.now(UTC)
+        )
     except AlreadyTaken as error:
         return _error(409, str(error))
     return _json({"handoff": queue_view(resolved, datetime.now(UTC))})
@@ -334,7 +348,7 @@ async def _stream(request: web.Request, snapshot: Any) -> web.StreamResponse:
 @routes.get("/api/conversations/stream")
 @staff_only(*OPERATORS, api=True)
 async def queue_stream(request: web.Request) -> web.StreamResponse:
-    return await _stream(request, lambda: asyncio.to_thread(_queue_body))
+    return await _stream(request, lambda: asyncio.to_thread(_queue_body, request.config_dict[UNIT_OF_WORK]))
 
 
 @routes.get(r"/api/conversations/{id:\d+}/stream")
@@ -345,7 +359,7 @@ async def conversation_stream(request: web.Request) -> web.StreamResponse:
         return view
 
     async def snapshot() -> dict[str, Any]:
-        current = await asyncio.to_thread(handoffs.get_handoff, view.id)
+        current = await asyncio.to_thread(handoffs.get_handoff, request.config_dict[UNIT_OF_WORK], view.id)
         tracker = await request.config_dict[RASA].tracker(view.conversation)
         return {
             "handoff": queue_view(current, datetime.now(UTC)) | {"waiting_minutes": None},
