@@ -1,14 +1,18 @@
 """The handoff use cases on the in-memory unit of work: one open per conversation, one agent per
-conversation, only the holder acts, every action logged."""
+conversation, only the holder acts, every action logged; and the agents' workflows that write into the
+shopper's conversation, on a fake of our Rasa adapter."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
+from notifications.conversation import RasaUnavailable
+from notifications.handoff_service import hand_back, send_message
 from parcels.handoffs import (
     AlreadyTaken,
     HandoffNotFound,
@@ -141,3 +145,63 @@ def test_handing_back_resolves_once_and_a_new_request_is_a_new_handoff(uow: Memo
     assert [a.action for a in actions(uow, handoff.id)] == ["take", "hand_back"]
     again, made = request_handoff(uow, "c-1", "whatsapp", "es", Reason.ASKED, [], NOW + timedelta(hours=1))
     assert made and again.id != handoff.id
+
+
+class FakeConversations:
+    """Our Rasa adapter's fake: it keeps what it was asked to append, or fails as an unreachable Rasa does."""
+
+    def __init__(self, reachable: bool = True) -> None:
+        self.reachable = reachable
+        self.appended: list[tuple[str, list[dict[str, Any]], bool]] = []
+
+    async def append(self, sender_id: str, events: list[dict[str, Any]], deliver: bool = False) -> None:
+        if not self.reachable:
+            raise RasaUnavailable("connection refused")
+        self.appended.append((sender_id, events, deliver))
+
+
+def taken_by_ana(uow: MemoryUnitOfWork) -> int:
+    handoff, _ = request_handoff(uow, "whatsapp:+34612345678", "whatsapp", "es", Reason.ASKED, [], NOW)
+    return take(uow, handoff.id, ANA, NOW).id
+
+
+async def test_an_agents_message_is_delivered_with_the_agent_and_logged(uow: MemoryUnitOfWork) -> None:
+    handoff_id, rasa = taken_by_ana(uow), FakeConversations()
+    shown = await send_message(uow, rasa, handoff_id, ANA, "Lo reviso ahora mismo.", NOW)
+    assert shown == "*Ana* (atención al cliente): Lo reviso ahora mismo."
+    [(sender, [event], deliver)] = rasa.appended
+    assert sender == "whatsapp:+34612345678" and deliver
+    assert event == {"event": "bot", "text": shown, "metadata": {"agent": "Ana", "agent_id": ANA.id}}
+    assert [(a.action, a.detail) for a in actions(uow, handoff_id)][-1] == ("message", "Lo reviso ahora mismo.")
+    with pytest.raises(NotYours):
+        await send_message(uow, rasa, handoff_id, BEA, "hola", NOW)
+    assert len(rasa.appended) == 1
+
+
+async def test_a_message_rasa_did_not_take_is_not_logged_as_sent(uow: MemoryUnitOfWork) -> None:
+    handoff_id = taken_by_ana(uow)
+    with pytest.raises(RasaUnavailable):
+        await send_message(uow, FakeConversations(reachable=False), handoff_id, ANA, "hola", NOW)
+    assert [a.action for a in actions(uow, handoff_id)] == ["take"]
+
+
+async def test_handing_back_tells_the_shopper_resumes_the_assistant_then_resolves(uow: MemoryUnitOfWork) -> None:
+    handoff_id, rasa = taken_by_ana(uow), FakeConversations()
+    with pytest.raises(NotYours):
+        await hand_back(uow, rasa, handoff_id, BEA, NOW)
+    assert rasa.appended == []
+    done = await hand_back(uow, rasa, handoff_id, ANA, NOW + timedelta(minutes=5))
+    assert done.status is HandoffStatus.RESOLVED and done.resolved_at == NOW + timedelta(minutes=5)
+    [(sender, events, deliver)] = rasa.appended
+    assert sender == "whatsapp:+34612345678" and deliver
+    assert [e["event"] for e in events] == ["bot", "resume", "action"] and events[2]["name"] == "action_listen"
+    assert "Ana" in events[0]["text"] and events[0]["metadata"] == {"handed_back_by": "Ana"}
+    assert [a.action for a in actions(uow, handoff_id)] == ["take", "hand_back"]
+
+
+async def test_when_rasa_cannot_be_reached_the_conversation_is_still_the_agents(uow: MemoryUnitOfWork) -> None:
+    handoff_id = taken_by_ana(uow)
+    with pytest.raises(RasaUnavailable):
+        await hand_back(uow, FakeConversations(reachable=False), handoff_id, ANA, NOW)
+    still = get_handoff(uow, handoff_id)
+    assert still.status is HandoffStatus.ASSIGNED and still.agent_id == ANA.id
