@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.replies import language_of, say
+from actions.storage import UNIT_OF_WORK
 from parcels.agent_hours import current_agent_hours
 from parcels.handoffs import Reason, request_handoff
 
@@ -30,6 +31,7 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: 
     try:
         await asyncio.to_thread(
             request_handoff,
+            UNIT_OF_WORK,
             tracker.sender_id,
             tracker.get_latest_input_channel() or "rest",
             language_of(tracker),

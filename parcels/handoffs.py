@@ -4,38 +4,23 @@ The database keeps the queue and who holds each conversation; the conversation i
 (what the shopper and the agent wrote) lives in Rasa's tracker. Taking a conversation is
 one conditional update, so two agents racing for it cannot both get it. Every agent
 action is logged with who and when.
+
+The use cases take the process's unit of work as their first argument.
 """
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Engine, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
-
-from parcels.errors import Conflict, NotFound
+from parcels.errors import Conflict, NotFound, Refused
+from parcels.handoff_records import ActionView, HandoffStatus, HandoffView, NoteView, Reason
 from parcels.staff import Role, StaffMember
-from parcels.storage.db import rowcount, session_scope
-from parcels.storage.models import AgentAction, Handoff, HandoffNote, StaffUser
+from parcels.storage.repositories import DuplicateHandoff, HandoffRepository
+from parcels.storage.unit_of_work import UnitOfWork
 
 MAX_NOTE = 2000
-
-
-class Reason(enum.StrEnum):
-    ASKED = "asked"  # the shopper asked for a person
-    NOT_UNDERSTOOD = "not_understood"  # the assistant failed to understand twice in a row
-    DISPUTE = "dispute"  # the shopper disputes a claim's decision
-
-
-class HandoffStatus(enum.StrEnum):
-    WAITING = "waiting"
-    ASSIGNED = "assigned"
-    RESOLVED = "resolved"
+MAX_DETAIL = 500  # what an action's log keeps of its detail (a message's text)
 
 
 class HandoffError(Exception):
@@ -54,150 +39,59 @@ class NotYours(HandoffError, Conflict):
     """The conversation is held by another agent."""
 
 
-@dataclass(frozen=True, slots=True)
-class HandoffView:
-    id: int
-    conversation: str
-    channel: str
-    language: str
-    reason: Reason
-    status: HandoffStatus
-    agent_id: int | None
-    agent_name: str | None
-    tracking_numbers: list[str]
-    requested_at: datetime
-    assigned_at: datetime | None
-    resolved_at: datetime | None
-
-    @classmethod
-    def of(cls, row: Handoff, agent_name: str | None) -> HandoffView:
-        return cls(
-            row.id,
-            row.conversation,
-            row.channel,
-            row.language,
-            Reason(row.reason),
-            HandoffStatus(row.status),
-            row.agent_id,
-            agent_name,
-            list(row.tracking_numbers or []),
-            row.requested_at,
-            row.assigned_at,
-            row.resolved_at,
-        )
-
-    @property
-    def open(self) -> bool:
-        return self.status is not HandoffStatus.RESOLVED
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "conversation": self.conversation,
-            "channel": self.channel,
-            "language": self.language,
-            "reason": str(self.reason),
-            "status": str(self.status),
-            "agent": self.agent_name,
-            "tracking_numbers": self.tracking_numbers,
-            "requested_at": self.requested_at.isoformat(),
-            "assigned_at": self.assigned_at.isoformat() if self.assigned_at else None,
-            "resolved_at": self.resolved_at.isoformat() if self.resolved_at else None,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class NoteView:
-    author: str
-    text: str
-    at: datetime
-
-
-def _views(session: Session, rows: Sequence[Handoff]) -> list[HandoffView]:
-    agent_ids = {row.agent_id for row in rows if row.agent_id is not None}
-    names = dict(session.execute(select(StaffUser.id, StaffUser.name).where(StaffUser.id.in_(agent_ids))).all())
-    return [HandoffView.of(row, names.get(row.agent_id) if row.agent_id is not None else None) for row in rows]
-
-
-def _open_row(session: Session, conversation: str) -> Handoff | None:
-    return session.scalars(
-        select(Handoff).where(Handoff.conversation == conversation, Handoff.status != str(HandoffStatus.RESOLVED))
-    ).first()
-
-
 def request_handoff(
+    uow: UnitOfWork,
     conversation: str,
     channel: str,
     language: str,
     reason: Reason,
     tracking_numbers: Sequence[str],
     now: datetime,
-    engine: Engine | None = None,
 ) -> tuple[HandoffView, bool]:
     """The conversation's open handoff, made now if it has none; and whether it was made now."""
     try:
-        with session_scope(engine) as session:
-            existing = _open_row(session, conversation)
+        with uow.begin() as repos:
+            existing = repos.handoffs.open_for(conversation)
             if existing is not None:
-                return _views(session, [existing])[0], False
-            row = Handoff(
-                conversation=conversation,
-                channel=channel,
-                language=language,
-                reason=str(reason),
-                status=str(HandoffStatus.WAITING),
-                tracking_numbers=list(tracking_numbers),
-                requested_at=now,
-            )
-            session.add(row)
-            session.flush()
-            return HandoffView.of(row, None), True
-    except IntegrityError:  # the same conversation asked twice at once: the other request made it
-        with session_scope(engine) as session:
-            existing = _open_row(session, conversation)
-            assert existing is not None
-            return _views(session, [existing])[0], False
+                return existing, False
+            return repos.handoffs.add(conversation, channel, language, reason, tracking_numbers, now), True
+    except DuplicateHandoff:  # the same conversation asked twice at once: the other request made it
+        with uow.begin() as repos:
+            made = repos.handoffs.open_for(conversation)
+            assert made is not None
+            return made, False
 
 
-def open_handoff(conversation: str, engine: Engine | None = None) -> HandoffView | None:
-    with session_scope(engine) as session:
-        row = _open_row(session, conversation)
-        return _views(session, [row])[0] if row else None
+def open_handoff(uow: UnitOfWork, conversation: str) -> HandoffView | None:
+    with uow.begin() as repos:
+        return repos.handoffs.open_for(conversation)
 
 
-def queue(engine: Engine | None = None) -> list[HandoffView]:
+def queue(uow: UnitOfWork) -> list[HandoffView]:
     """The open handoffs: those waiting first, longest-waiting first; then those being handled."""
-    with session_scope(engine) as session:
-        rows = session.scalars(
-            select(Handoff)
-            .where(Handoff.status != str(HandoffStatus.RESOLVED))
-            .order_by(Handoff.status.desc(), Handoff.requested_at, Handoff.id)  # "waiting" sorts after "assigned"
-        ).all()
-        return _views(session, rows)
+    with uow.begin() as repos:
+        return repos.handoffs.open_ones()
 
 
-def get_handoff(handoff_id: int, engine: Engine | None = None) -> HandoffView:
-    with session_scope(engine) as session:
-        row = session.get(Handoff, handoff_id)
-        if row is None:
-            raise HandoffNotFound(handoff_id)
-        return _views(session, [row])[0]
+def _get(handoffs: HandoffRepository, handoff_id: int) -> HandoffView:
+    view = handoffs.get(handoff_id)
+    if view is None:
+        raise HandoffNotFound(f"no conversation {handoff_id} in the queue")
+    return view
 
 
-def take(handoff_id: int, agent: StaffMember, now: datetime, engine: Engine | None = None) -> HandoffView:
+def get_handoff(uow: UnitOfWork, handoff_id: int) -> HandoffView:
+    with uow.begin() as repos:
+        return _get(repos.handoffs, handoff_id)
+
+
+def take(uow: UnitOfWork, handoff_id: int, agent: StaffMember, now: datetime) -> HandoffView:
     """Take a waiting conversation: one conditional update, so of two agents racing only one gets it."""
-    with session_scope(engine) as session:
-        taken = rowcount(
-            session.execute(
-                update(Handoff)
-                .where(Handoff.id == handoff_id, Handoff.status == str(HandoffStatus.WAITING))
-                .values(status=str(HandoffStatus.ASSIGNED), agent_id=agent.id, assigned_at=now)
-                .execution_options(synchronize_session=False)
-            )
-        )
+    with uow.begin() as repos:
+        taken = repos.handoffs.assign(handoff_id, agent.id, now)
         if taken:
-            session.add(AgentAction(staff_id=agent.id, handoff_id=handoff_id, action="take", at=now))
-    view = get_handoff(handoff_id, engine)
+            repos.handoffs.log(agent.id, "take", now, handoff_id, None)
+    view = get_handoff(uow, handoff_id)
     if not taken:
         holder = f"by {view.agent_name}" if view.agent_name else str(view.status)
         raise AlreadyTaken(f"conversation {handoff_id} is already {holder}")
@@ -212,68 +106,48 @@ def held_by(view: HandoffView, agent: StaffMember) -> None:
         raise NotYours(f"conversation {view.id} is held by {view.agent_name}")
 
 
-def resolve(handoff_id: int, agent: StaffMember, now: datetime, engine: Engine | None = None) -> HandoffView:
+def resolve(uow: UnitOfWork, handoff_id: int, agent: StaffMember, now: datetime) -> HandoffView:
     """Hand the conversation back to the assistant."""
-    held_by(get_handoff(handoff_id, engine), agent)
-    with session_scope(engine) as session:
-        done = rowcount(
-            session.execute(
-                update(Handoff)
-                .where(Handoff.id == handoff_id, Handoff.status == str(HandoffStatus.ASSIGNED))
-                .values(status=str(HandoffStatus.RESOLVED), resolved_at=now)
-                .execution_options(synchronize_session=False)
-            )
-        )
+    with uow.begin() as repos:
+        held_by(_get(repos.handoffs, handoff_id), agent)
+        done = repos.handoffs.close(handoff_id, now)
         if done:
-            session.add(AgentAction(staff_id=agent.id, handoff_id=handoff_id, action="hand_back", at=now))
+            repos.handoffs.log(agent.id, "hand_back", now, handoff_id, None)
     if not done:
         raise AlreadyTaken(f"conversation {handoff_id} was handed back already")
-    return get_handoff(handoff_id, engine)
+    return get_handoff(uow, handoff_id)
 
 
-def add_note(handoff_id: int, agent: StaffMember, text: str, now: datetime, engine: Engine | None = None) -> NoteView:
+def add_note(uow: UnitOfWork, handoff_id: int, agent: StaffMember, text: str, now: datetime) -> NoteView:
     text = text.strip()
     if not text or len(text) > MAX_NOTE:
-        raise ValueError(f"a note holds 1 to {MAX_NOTE} characters")
-    get_handoff(handoff_id, engine)
-    with session_scope(engine) as session:
-        session.add(HandoffNote(handoff_id=handoff_id, author_id=agent.id, text=text, at=now))
-        session.add(AgentAction(staff_id=agent.id, handoff_id=handoff_id, action="note", at=now))
+        raise Refused(f"a note holds 1 to {MAX_NOTE} characters")
+    with uow.begin() as repos:
+        _get(repos.handoffs, handoff_id)
+        repos.handoffs.add_note(handoff_id, agent.id, text, now)
+        repos.handoffs.log(agent.id, "note", now, handoff_id, None)
     return NoteView(agent.name, text, now)
 
 
-def notes(handoff_id: int, engine: Engine | None = None) -> list[NoteView]:
-    with session_scope(engine) as session:
-        rows = session.execute(
-            select(StaffUser.name, HandoffNote.text, HandoffNote.at)
-            .join(StaffUser, StaffUser.id == HandoffNote.author_id)
-            .where(HandoffNote.handoff_id == handoff_id)
-            .order_by(HandoffNote.at, HandoffNote.id)
-        ).all()
-        return [NoteView(name, text, at) for name, text, at in rows]
+def notes(uow: UnitOfWork, handoff_id: int) -> list[NoteView]:
+    with uow.begin() as repos:
+        return repos.handoffs.notes(handoff_id)
 
 
 def log_action(
+    uow: UnitOfWork,
     agent: StaffMember,
     action: str,
     now: datetime,
     handoff_id: int | None = None,
     detail: str | None = None,
-    engine: Engine | None = None,
 ) -> None:
     """Record what an agent did (read a conversation, wrote to the shopper...), with who and when."""
-    with session_scope(engine) as session:
-        shortened = detail[:500] if detail else None
-        session.add(AgentAction(staff_id=agent.id, handoff_id=handoff_id, action=action, detail=shortened, at=now))
+    with uow.begin() as repos:
+        repos.handoffs.log(agent.id, action, now, handoff_id, detail[:MAX_DETAIL] if detail else None)
 
 
-def actions(handoff_id: int, engine: Engine | None = None) -> list[tuple[str, str, str | None, datetime]]:
-    """(who, action, detail, when) on a handoff, oldest first."""
-    with session_scope(engine) as session:
-        rows = session.execute(
-            select(StaffUser.name, AgentAction.action, AgentAction.detail, AgentAction.at)
-            .join(StaffUser, StaffUser.id == AgentAction.staff_id)
-            .where(AgentAction.handoff_id == handoff_id)
-            .order_by(AgentAction.at, AgentAction.id)
-        ).all()
-        return [(name, action, detail, at) for name, action, detail, at in rows]
+def actions(uow: UnitOfWork, handoff_id: int) -> list[ActionView]:
+    """What agents did on a handoff (who, action, detail, when), oldest first."""
+    with uow.begin() as repos:
+        return repos.handoffs.actions(handoff_id)

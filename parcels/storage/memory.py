@@ -1,18 +1,23 @@
 """In-memory fakes of the repositories and the unit of work, for unit tests of the use cases.
 
 They keep the promises of the SQL ones that the use cases rely on: one claim per order (``DuplicateClaim``),
-steps in the order they were taken, and nothing kept from a transaction that raised.
+steps in the order they were taken, one open handoff per conversation (``DuplicateHandoff``), a handoff taken
+only while it waits, and nothing kept from a transaction that raised.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Collection, Iterator
+import dataclasses
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from parcels.claim_records import ClaimStatus, ClaimView, Parcel, TransitionView
-from parcels.storage.repositories import DuplicateClaim
+from parcels.handoff_records import ActionView, HandoffStatus, HandoffView, NoteView, Reason
+from parcels.storage.repositories import DuplicateClaim, DuplicateHandoff
 from parcels.storage.unit_of_work import Repositories
 
 
@@ -22,6 +27,10 @@ class MemoryState:
     claims: dict[str, ClaimView] = field(default_factory=dict)  # by reference, in the order they were made
     shipment_of: dict[str, int] = field(default_factory=dict)  # claim reference -> shipment id
     steps: dict[str, list[TransitionView]] = field(default_factory=dict)
+    staff_names: dict[int, str] = field(default_factory=dict)  # by staff id: who may hold, note and act
+    handoffs: dict[int, HandoffView] = field(default_factory=dict)  # by id, in the order they were asked for
+    handoff_notes: dict[int, list[NoteView]] = field(default_factory=dict)
+    agent_actions: list[tuple[int | None, ActionView]] = field(default_factory=list)  # (handoff id, action)
 
 
 class MemoryParcels:
@@ -69,6 +78,96 @@ class MemoryClaims:
         return tuple(self._state.steps.get(reference, ()))
 
 
+class MemoryHandoffs:
+    def __init__(self, state: MemoryState) -> None:
+        self._state = state
+
+    def _name(self, staff_id: int) -> str:
+        if staff_id not in self._state.staff_names:
+            raise LookupError(f"no staff member {staff_id}")
+        return self._state.staff_names[staff_id]
+
+    def _named(self, view: HandoffView) -> HandoffView:
+        """With its agent's name as it stands, as the SQL repository reads it."""
+        return dataclasses.replace(view, agent_name=None if view.agent_id is None else self._name(view.agent_id))
+
+    def get(self, handoff_id: int) -> HandoffView | None:
+        view = self._state.handoffs.get(handoff_id)
+        return None if view is None else self._named(view)
+
+    def open_for(self, conversation: str) -> HandoffView | None:
+        found = [v for v in self._state.handoffs.values() if v.open and v.conversation == conversation]
+        return self._named(found[0]) if found else None
+
+    def open_ones(self) -> list[HandoffView]:
+        chosen = [v for v in self._state.handoffs.values() if v.open]
+        chosen.sort(key=lambda v: (v.status is not HandoffStatus.WAITING, v.requested_at, v.id))
+        return [self._named(v) for v in chosen]
+
+    def add(
+        self,
+        conversation: str,
+        channel: str,
+        language: str,
+        reason: Reason,
+        tracking_numbers: Sequence[str],
+        requested_at: datetime,
+    ) -> HandoffView:
+        if any(v.open and v.conversation == conversation for v in self._state.handoffs.values()):
+            raise DuplicateHandoff(conversation)
+        handoff_id = max(self._state.handoffs, default=0) + 1
+        view = HandoffView(
+            handoff_id,
+            conversation,
+            channel,
+            language,
+            reason,
+            HandoffStatus.WAITING,
+            None,
+            None,
+            list(tracking_numbers),
+            requested_at,
+            None,
+            None,
+        )
+        self._state.handoffs[handoff_id] = view
+        self._state.handoff_notes[handoff_id] = []
+        return view
+
+    def _move(self, handoff_id: int, only_if: HandoffStatus, **changes: Any) -> bool:
+        """Like the SQL update: the handoff changes only if it is still ``only_if``."""
+        current = self._state.handoffs.get(handoff_id)
+        if current is None or current.status is not only_if:
+            return False
+        self._state.handoffs[handoff_id] = dataclasses.replace(current, **changes)
+        return True
+
+    def assign(self, handoff_id: int, agent_id: int, at: datetime) -> bool:
+        self._name(agent_id)
+        assigned = HandoffStatus.ASSIGNED
+        return self._move(handoff_id, HandoffStatus.WAITING, status=assigned, agent_id=agent_id, assigned_at=at)
+
+    def close(self, handoff_id: int, at: datetime) -> bool:
+        return self._move(handoff_id, HandoffStatus.ASSIGNED, status=HandoffStatus.RESOLVED, resolved_at=at)
+
+    def add_note(self, handoff_id: int, author_id: int, text: str, at: datetime) -> None:
+        if handoff_id not in self._state.handoffs:
+            raise LookupError(handoff_id)
+        self._state.handoff_notes[handoff_id].append(NoteView(self._name(author_id), text, at))
+
+    def notes(self, handoff_id: int) -> list[NoteView]:
+        return sorted(self._state.handoff_notes.get(handoff_id, []), key=lambda note: note.at)
+
+    def log(self, staff_id: int, action: str, at: datetime, handoff_id: int | None, detail: str | None) -> None:
+        if handoff_id is not None and handoff_id not in self._state.handoffs:
+            raise LookupError(handoff_id)
+        self._state.agent_actions.append((handoff_id, ActionView(self._name(staff_id), action, detail, at)))
+
+    def actions(self, handoff_id: int) -> list[ActionView]:
+        done = [action for on, action in self._state.agent_actions if on == handoff_id]
+        return sorted(done, key=lambda action: action.at)
+
+
 class MemoryUnitOfWork:
     """Each transaction works on a copy of the state, which replaces it only when the block ends cleanly."""
 
@@ -79,7 +178,7 @@ class MemoryUnitOfWork:
     @contextmanager
     def _transaction(self) -> Iterator[Repositories]:
         working = copy.deepcopy(self.state)
-        yield Repositories(MemoryParcels(working), MemoryClaims(working))
+        yield Repositories(MemoryParcels(working), MemoryClaims(working), MemoryHandoffs(working))
         self.state = working
         self.commits += 1
 

@@ -1,4 +1,5 @@
-"""The repositories: what the use cases ask of storage, in plain values, and their SQL implementations.
+"""The repositories: what the use cases ask of storage, in plain values, and their SQL implementations
+(the handoffs' in ``parcels.storage.handoff_store``).
 
 Each SQL repository works inside one session, the unit of work's (``parcels.storage.unit_of_work``);
 ``parcels.storage.memory`` holds their in-memory fakes for the unit tests.
@@ -6,7 +7,8 @@ Each SQL repository works inside one session, the unit of work's (``parcels.stor
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
@@ -14,12 +16,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from parcels.claim_records import ActorKind, ClaimStatus, ClaimView, Parcel, TransitionView
+from parcels.handoff_records import ActionView, HandoffView, NoteView, Reason
 from parcels.storage import queries
 from parcels.storage.models import Claim, ClaimTransition
 
 
 class DuplicateClaim(Exception):
     """The order was claimed by another conversation a moment ago (its order key or reference is taken)."""
+
+
+class DuplicateHandoff(Exception):
+    """The conversation asked for a person twice at once: the other request made its open handoff."""
 
 
 class ParcelRepository(Protocol):
@@ -47,6 +54,50 @@ class ClaimRepository(Protocol):
 
     def history(self, reference: str) -> tuple[TransitionView, ...]:
         """The claim's steps, in the order they were taken."""
+        ...
+
+
+class HandoffRepository(Protocol):
+    def get(self, handoff_id: int) -> HandoffView | None: ...
+
+    def open_for(self, conversation: str) -> HandoffView | None:
+        """The conversation's handoff that is not resolved yet (there is at most one)."""
+        ...
+
+    def open_ones(self) -> list[HandoffView]:
+        """The open handoffs: those waiting first, longest-waiting first; then those being handled."""
+        ...
+
+    def add(
+        self,
+        conversation: str,
+        channel: str,
+        language: str,
+        reason: Reason,
+        tracking_numbers: Sequence[str],
+        requested_at: datetime,
+    ) -> HandoffView:
+        """A new waiting handoff; raises DuplicateHandoff when the conversation has an open one."""
+        ...
+
+    def assign(self, handoff_id: int, agent_id: int, at: datetime) -> bool:
+        """Give a waiting handoff to the agent, in one conditional update; False if it was not waiting."""
+        ...
+
+    def close(self, handoff_id: int, at: datetime) -> bool:
+        """Resolve an assigned handoff, in one conditional update; False if it was not assigned."""
+        ...
+
+    def add_note(self, handoff_id: int, author_id: int, text: str, at: datetime) -> None: ...
+
+    def notes(self, handoff_id: int) -> list[NoteView]:
+        """The handoff's notes, oldest first."""
+        ...
+
+    def log(self, staff_id: int, action: str, at: datetime, handoff_id: int | None, detail: str | None) -> None: ...
+
+    def actions(self, handoff_id: int) -> list[ActionView]:
+        """What agents did on the handoff, oldest first."""
         ...
 
 

@@ -16,7 +16,8 @@ from typing import Protocol
 from sqlalchemy import Engine
 
 from parcels.storage.db import default_engine, session_scope
-from parcels.storage.repositories import ClaimRepository, ParcelRepository, SqlClaims, SqlParcels
+from parcels.storage.handoff_store import SqlHandoffs
+from parcels.storage.repositories import ClaimRepository, HandoffRepository, ParcelRepository, SqlClaims, SqlParcels
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Repositories:
 
     parcels: ParcelRepository
     claims: ClaimRepository
+    handoffs: HandoffRepository
 
 
 class UnitOfWork(Protocol):
@@ -46,7 +48,7 @@ class SqlUnitOfWork:
     @contextmanager
     def _transaction(self) -> Iterator[Repositories]:
         with session_scope(self.engine) as session:
-            yield Repositories(SqlParcels(session), SqlClaims(session))
+            yield Repositories(SqlParcels(session), SqlClaims(session), SqlHandoffs(session))
 
     def begin(self) -> AbstractContextManager[Repositories]:
         return self._transaction()

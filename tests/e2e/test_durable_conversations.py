@@ -11,10 +11,12 @@ import pytest
 import requests
 
 from parcels.handoffs import open_handoff
+from parcels.storage.unit_of_work import SqlUnitOfWork
 from tests.factories import event_record, shipment_record
 from tests.processes import Stack
 
 pytestmark = pytest.mark.e2e
+UOW = SqlUnitOfWork()  # on the tests' database (DATABASE_URL)
 
 TRACKED, TO_CLAIM = "LP00088800000001", "LP00088800000002"
 
@@ -53,4 +55,4 @@ def test_conversations_survive_a_killed_rasa(stack: Stack, db) -> None:  # type:
     tracker = stack.tracker(f"rest:{waiting}")
     assert tracker["paused"] is True
     assert "¿hola? ¿sigue ahí alguien?" in [e.get("text") for e in tracker["events"] if e["event"] == "user"]
-    assert open_handoff(f"rest:{waiting}") is not None
+    assert open_handoff(UOW, f"rest:{waiting}") is not None

@@ -18,6 +18,7 @@ import requests
 
 from parcels.handoffs import Reason, open_handoff
 from parcels.staff import Role, create_staff
+from parcels.storage.unit_of_work import SqlUnitOfWork
 from tests.factories import event_record, shipment_record
 from tests.processes import Stack
 
@@ -26,6 +27,7 @@ pytestmark = pytest.mark.e2e
 NUMBER, PHONE = "LP00099900000011", "+34612000099"
 SHOPPER = f"whatsapp:{PHONE}"
 PASSWORD = "agent-password-123"
+UOW = SqlUnitOfWork()  # on the tests' database (DATABASE_URL)
 
 
 def twiml(response: requests.Response) -> list[str]:
@@ -146,7 +148,7 @@ def test_off_topic_is_answered_with_what_the_assistant_does_and_keeps_the_conver
     for text in ("what's the weather like in Bilbao tomorrow?", "tell me a joke", "can you reset my netflix password"):
         [answer] = stack.chat(curious, text)
         assert answer.startswith("I can't help with that") and "where your parcel is" in answer, answer
-    assert open_handoff(f"rest:{curious}") is None
+    assert open_handoff(UOW, f"rest:{curious}") is None
     [tracked] = stack.chat(curious, "ok, where is my parcel then?")  # the conversation goes on
     assert "tracking number" in tracked
 
@@ -155,15 +157,15 @@ def test_not_understood_twice_in_a_row_or_a_disputed_decision_brings_a_person(st
     puzzled = f"rest-puzzled-{time.time_ns()}"
     first_text, second_text = not_understood(stack)[:2]
     [first] = stack.chat(puzzled, first_text)
-    assert "atención al cliente" not in first and open_handoff(f"rest:{puzzled}") is None
+    assert "atención al cliente" not in first and open_handoff(UOW, f"rest:{puzzled}") is None
     [second] = stack.chat(puzzled, second_text)
     assert "atención al cliente" in second
-    handoff = open_handoff(f"rest:{puzzled}")
+    handoff = open_handoff(UOW, f"rest:{puzzled}")
     assert handoff is not None and handoff.reason is Reason.NOT_UNDERSTOOD
     assert stack.chat(puzzled, "¿hola?") == []  # paused
 
     unhappy = f"rest-unhappy-{time.time_ns()}"
     [told] = stack.chat(unhappy, "no estoy de acuerdo con la resolución de mi reclamación, quiero que la revisen")
     assert "no estás de acuerdo" in told
-    handoff = open_handoff(f"rest:{unhappy}")
+    handoff = open_handoff(UOW, f"rest:{unhappy}")
     assert handoff is not None and handoff.reason is Reason.DISPUTE

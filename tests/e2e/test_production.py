@@ -21,6 +21,7 @@ import requests
 
 from parcels.handoffs import open_handoff
 from parcels.staff import Role, create_staff
+from parcels.storage.unit_of_work import SqlUnitOfWork
 from tests.e2e.test_browser_chat import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import event_record, shipment_record
 from tests.production import Production
@@ -29,6 +30,7 @@ from tests.web_chat import web_chat
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "agent-password-123"
+UOW = SqlUnitOfWork()  # on the tests' database (DATABASE_URL)
 REFERENCE = re.compile(r"C-[0-9A-Z]{8}")
 
 
@@ -178,7 +180,7 @@ async def test_agents_on_either_web_reach_a_shopper_on_either_rasa(production: P
         session = await chat.session()
         told = await chat.say("quiero hablar con una persona", metadata={"language": "es"})
         assert "atención al cliente" in told["text"]
-        handoff = open_handoff(session["session_id"])
+        handoff = open_handoff(UOW, session["session_id"])
         assert handoff is not None
         taken = await asyncio.gather(
             asyncio.to_thread(ana.post, f"conversations/{handoff.id}/take"),

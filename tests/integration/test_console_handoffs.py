@@ -10,11 +10,13 @@ from sqlalchemy import Engine
 
 from parcels.handoffs import Reason, request_handoff
 from parcels.staff import create_staff
+from parcels.storage.unit_of_work import SqlUnitOfWork
 from templates.renderer import set_source_provider
 from tests.integration.test_console import AGENT, MARKETER, PASSWORD, csrf_of, settings, sign_in
 from web.app import create_app
 
 SHOPPER = "whatsapp:+34612345678"
+UOW = SqlUnitOfWork()  # on the test database (DATABASE_URL)
 
 
 @pytest.fixture
@@ -32,7 +34,7 @@ async def csrf(client) -> str:  # type: ignore[no-untyped-def]
 
 
 async def test_agents_see_the_queue_with_numbers_masked(client) -> None:  # type: ignore[no-untyped-def]
-    request_handoff(SHOPPER, "whatsapp", "es", Reason.DISPUTE, ["LP00012345678901"], datetime.now(UTC))
+    request_handoff(UOW, SHOPPER, "whatsapp", "es", Reason.DISPUTE, ["LP00012345678901"], datetime.now(UTC))
     assert (await client.get("/console/api/conversations")).status == 401
     await sign_in(client, AGENT)
     page = await client.get("/console/conversations")
@@ -50,7 +52,7 @@ async def test_marketers_may_not_answer_shoppers(client) -> None:  # type: ignor
 
 
 async def test_taking_is_once_and_only_the_holder_writes(client) -> None:  # type: ignore[no-untyped-def]
-    handoff, _ = request_handoff(SHOPPER, "whatsapp", "es", Reason.ASKED, [], datetime.now(UTC))
+    handoff, _ = request_handoff(UOW, SHOPPER, "whatsapp", "es", Reason.ASKED, [], datetime.now(UTC))
     await sign_in(client, AGENT)
     token = await csrf(client)
     headers = {"X-CSRF-Token": token}

@@ -1,37 +1,39 @@
 """Agents' side of a handoff: the queue, a conversation with its parcels, taking it, writing, notes, hand-back.
 
-What the shopper and the agent write lives in Rasa's tracker; an agent's message is a
-``bot`` event delivered on the shopper's latest channel (``execute_side_effects``), with the
-agent in its metadata, so the transcript shows who said what. Live views are server-sent
-events fed by polling the database and the tracker.
+What the shopper and the agent write lives in Rasa's tracker; the workflows that write into it (an
+agent's message, the hand-back) are ``notifications.handoff_service``'s, the rest ``parcels.handoffs``'
+use cases, and the handlers here only translate. What a use case refuses, and a database or an assistant's
+server that cannot be reached, is answered by the app's error middleware (``web.errors``). Live views are
+server-sent events fed by polling the database and the tracker.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
+from notifications import handoff_service
 from notifications.conversation import RasaConversations, RasaUnavailable
 from parcels import handoffs
 from parcels.agent_hours import current_agent_hours
 from parcels.check import check_candidates
-from parcels.handoffs import AlreadyTaken, HandoffNotFound, HandoffView, NotYours
+from parcels.handoff_records import HandoffView
+from parcels.handoffs import HandoffNotFound
 from parcels.staff import Role, StaffMember
+from parcels.storage.unit_of_work import UnitOfWork
 from parcels.track import Finding
 from parcels.tracking_numbers import Candidate
-from templates.manifest import catalogue_channel, manifest
+from templates.manifest import manifest
 from templates.renderer import render_message
 from web.console.pages import STAFF, render, staff_only
 from web.json_body import BadBody, read_json
-from web.keys import RASA
+from web.keys import RASA, UNIT_OF_WORK
 
-log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
 OPERATORS = (Role.AGENT, Role.ADMIN)
@@ -131,23 +133,16 @@ def canned_replies(view: HandoffView, agent: StaffMember) -> list[dict[str, str]
     ]
 
 
-async def _handoff(request: web.Request) -> HandoffView | web.Response:
-    try:
-        return await asyncio.to_thread(handoffs.get_handoff, int(request.match_info["id"]))
-    except (ValueError, HandoffNotFound):
-        return _error(404, "no such conversation in the queue")
+def _uow(request: web.Request) -> UnitOfWork:
+    return request.config_dict[UNIT_OF_WORK]
 
 
-async def _held(request: web.Request) -> HandoffView | web.Response:
-    """The conversation, if the signed-in agent holds it (else the response that says why not)."""
-    view = await _handoff(request)
-    if isinstance(view, web.Response):
-        return view
-    try:
-        handoffs.held_by(view, request[STAFF])
-    except NotYours as error:
-        return _error(409, str(error))
-    return view
+def _id(request: web.Request) -> int:
+    return int(request.match_info["id"])
+
+
+async def _handoff(request: web.Request) -> HandoffView:
+    return await asyncio.to_thread(handoffs.get_handoff, _uow(request), _id(request))
 
 
 async def _text(request: web.Request, limit: int) -> str | web.Response:
@@ -163,11 +158,11 @@ async def _text(request: web.Request, limit: int) -> str | web.Response:
     return text.strip()
 
 
-def _queue_body() -> dict[str, Any]:
+def _queue_body(uow: UnitOfWork) -> dict[str, Any]:
     now = datetime.now(UTC)
     hours = current_agent_hours()
     return {
-        "queue": [queue_view(view, now) for view in handoffs.queue()],
+        "queue": [queue_view(view, now) for view in handoffs.queue(uow)],
         "agents_at_work": hours.is_open(now),
         "next_opening": hours.next_opening(now),
     }
@@ -182,8 +177,9 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
 @routes.get(r"/conversations/{id:\d+}")
 @staff_only(*OPERATORS)
 async def conversation_page(request: web.Request) -> web.StreamResponse:
-    view = await _handoff(request)
-    if isinstance(view, web.Response):
+    try:
+        view = await _handoff(request)
+    except HandoffNotFound:
         return await render(request, "error", {"error": "No such conversation."}, status=404)
     return await render(request, "conversation", {"handoff_id": view.id})
 
@@ -191,11 +187,7 @@ async def conversation_page(request: web.Request) -> web.StreamResponse:
 @routes.get("/api/conversations")
 @staff_only(*OPERATORS, api=True)
 async def queue_api(request: web.Request) -> web.Response:
-    try:
-        return _json(await asyncio.to_thread(_queue_body))
-    except SQLAlchemyError:
-        log.exception("the queue could not be read")
-        return _error(503, "the database is unavailable; try again")
+    return _json(await asyncio.to_thread(_queue_body, _uow(request)))
 
 
 async def _conversation_body(request: web.Request, view: HandoffView) -> dict[str, Any]:
@@ -204,8 +196,8 @@ async def _conversation_body(request: web.Request, view: HandoffView) -> dict[st
     in_slot = (tracker.get("slots") or {}).get("tracking_numbers") or []
     numbers = list(dict.fromkeys([*view.tracking_numbers, *in_slot]))
     parcels = await asyncio.to_thread(parcels_context, numbers)
-    notes = await asyncio.to_thread(handoffs.notes, view.id)
-    activity = await asyncio.to_thread(handoffs.actions, view.id)
+    notes = await asyncio.to_thread(handoffs.notes, _uow(request), view.id)
+    activity = await asyncio.to_thread(handoffs.actions, _uow(request), view.id)
     body = queue_view(view, datetime.now(UTC))
     return {
         "handoff": body,
@@ -213,7 +205,7 @@ async def _conversation_body(request: web.Request, view: HandoffView) -> dict[st
         "transcript": transcript(tracker),
         "parcels": parcels,
         "notes": [{"author": n.author, "text": n.text, "at": n.at.isoformat()} for n in notes],
-        "activity": [{"who": who, "action": action, "at": at.isoformat()} for who, action, _, at in activity],
+        "activity": [{"who": a.who, "action": a.action, "at": a.at.isoformat()} for a in activity],
         "canned": canned_replies(view, request[STAFF]),
         "yours": view.agent_id == request[STAFF].id,
     }
@@ -223,26 +215,15 @@ async def _conversation_body(request: web.Request, view: HandoffView) -> dict[st
 @staff_only(*OPERATORS, api=True)
 async def conversation_api(request: web.Request) -> web.Response:
     view = await _handoff(request)
-    if isinstance(view, web.Response):
-        return view
-    try:
-        body = await _conversation_body(request, view)
-    except RasaUnavailable:
-        return _error(503, "the assistant's server cannot be reached; try again in a moment")
-    await asyncio.to_thread(handoffs.log_action, request[STAFF], "read", datetime.now(UTC), view.id)
+    body = await _conversation_body(request, view)
+    await asyncio.to_thread(handoffs.log_action, _uow(request), request[STAFF], "read", datetime.now(UTC), view.id)
     return _json(body)
 
 
 @routes.post(r"/api/conversations/{id:\d+}/take")
 @staff_only(*OPERATORS, api=True)
 async def take(request: web.Request) -> web.Response:
-    view = await _handoff(request)
-    if isinstance(view, web.Response):
-        return view
-    try:
-        taken = await asyncio.to_thread(handoffs.take, view.id, request[STAFF], datetime.now(UTC))
-    except AlreadyTaken as error:
-        return _error(409, str(error))
+    taken = await asyncio.to_thread(handoffs.take, _uow(request), _id(request), request[STAFF], datetime.now(UTC))
     return _json({"handoff": queue_view(taken, datetime.now(UTC))})
 
 
@@ -250,61 +231,37 @@ async def take(request: web.Request) -> web.Response:
 @staff_only(*OPERATORS, api=True)
 async def send(request: web.Request) -> web.Response:
     """The agent writes to the shopper, on the channel the shopper last used."""
-    view = await _held(request)
-    if isinstance(view, web.Response):
-        return view
     text = await _text(request, 1000)
     if isinstance(text, web.Response):
         return text
-    agent: StaffMember = request[STAFF]
-    variables = {"agent": agent.name, "text": text}
-    shown = render_message("agent_message", catalogue_channel(view.channel), view.language, variables)
-    event = {"event": "bot", "text": shown, "metadata": {"agent": agent.name, "agent_id": agent.id}}
+    rasa, agent, now = request.config_dict[RASA], request[STAFF], datetime.now(UTC)
     try:
-        await request.config_dict[RASA].append(view.conversation, [event], deliver=True)
+        shown = await handoff_service.send_message(_uow(request), rasa, _id(request), agent, text, now)
     except RasaUnavailable:
         return _error(503, "the message could not be sent (the assistant's server is unreachable); try again")
-    await asyncio.to_thread(handoffs.log_action, agent, "message", datetime.now(UTC), view.id, text)
     return _json({"sent": shown})
 
 
 @routes.post(r"/api/conversations/{id:\d+}/notes")
 @staff_only(*OPERATORS, api=True)
 async def note(request: web.Request) -> web.Response:
-    view = await _handoff(request)
-    if isinstance(view, web.Response):
-        return view
     text = await _text(request, handoffs.MAX_NOTE)
     if isinstance(text, web.Response):
         return text
-    added = await asyncio.to_thread(handoffs.add_note, view.id, request[STAFF], text, datetime.now(UTC))
+    added = await asyncio.to_thread(
+        handoffs.add_note, _uow(request), _id(request), request[STAFF], text, datetime.now(UTC)
+    )
     return _json({"author": added.author, "text": added.text, "at": added.at.isoformat()})
 
 
 @routes.post(r"/api/conversations/{id:\d+}/hand-back")
 @staff_only(*OPERATORS, api=True)
 async def hand_back(request: web.Request) -> web.Response:
-    """The assistant answers again: the shopper is told, the conversation resumed, then the handoff closed."""
-    view = await _held(request)
-    if isinstance(view, web.Response):
-        return view
-    agent: StaffMember = request[STAFF]
-    told = render_message("handed_back", catalogue_channel(view.channel), view.language, {"agent": agent.name})
-    # After ``resume``, an ``action_listen``: the assistant's next prediction starts from the shopper's next
-    # message, not from the turns it sat out (which would lead it back to the handoff).
-    events: list[dict[str, Any]] = [
-        {"event": "bot", "text": told, "metadata": {"handed_back_by": agent.name}},
-        {"event": "resume"},
-        {"event": "action", "name": "action_listen"},
-    ]
+    rasa, agent, now = request.config_dict[RASA], request[STAFF], datetime.now(UTC)
     try:
-        await request.config_dict[RASA].append(view.conversation, events, deliver=True)
+        resolved = await handoff_service.hand_back(_uow(request), rasa, _id(request), agent, now)
     except RasaUnavailable:
         return _error(503, "the assistant's server is unreachable: the conversation is still yours; try again")
-    try:
-        resolved = await asyncio.to_thread(handoffs.resolve, view.id, agent, datetime.now(UTC))
-    except AlreadyTaken as error:
-        return _error(409, str(error))
     return _json({"handoff": queue_view(resolved, datetime.now(UTC))})
 
 
@@ -334,18 +291,16 @@ async def _stream(request: web.Request, snapshot: Any) -> web.StreamResponse:
 @routes.get("/api/conversations/stream")
 @staff_only(*OPERATORS, api=True)
 async def queue_stream(request: web.Request) -> web.StreamResponse:
-    return await _stream(request, lambda: asyncio.to_thread(_queue_body))
+    return await _stream(request, lambda: asyncio.to_thread(_queue_body, _uow(request)))
 
 
 @routes.get(r"/api/conversations/{id:\d+}/stream")
 @staff_only(*OPERATORS, api=True)
 async def conversation_stream(request: web.Request) -> web.StreamResponse:
     view = await _handoff(request)
-    if isinstance(view, web.Response):
-        return view
 
     async def snapshot() -> dict[str, Any]:
-        current = await asyncio.to_thread(handoffs.get_handoff, view.id)
+        current = await asyncio.to_thread(handoffs.get_handoff, _uow(request), view.id)
         tracker = await request.config_dict[RASA].tracker(view.conversation)
         return {
             "handoff": queue_view(current, datetime.now(UTC)) | {"waiting_minutes": None},
