@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Engine, and_, exists, or_, select
+from sqlalchemy import ColumnElement, Engine, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from notifications.channels import choose, recipient
@@ -23,10 +23,11 @@ from notifications.outbox import Channel, Kind, Status, dedupe_key, enqueue, opt
 from notifications.quiet_hours import QuietHours
 from parcels.check import promise_variables
 from parcels.policy import Grant, Policy, current_policy
-from parcels.promise import Outcome, PromiseDecision, decide
+from parcels.promise import Outcome, PromiseDecision, arrival_horizon, decide
+from parcels.stages import EventKind, Stage
 from parcels.storage import queries
 from parcels.storage.db import session_scope
-from parcels.storage.models import Claim, Customer, Notification, Shipment
+from parcels.storage.models import Claim, Customer, Notification, Shipment, TrackingEvent
 
 BATCH = 1000
 SLACK = timedelta(minutes=10)  # an incremental pass looks this much further back than the previous one
@@ -74,13 +75,15 @@ def candidate_ids(
     settings: DetectSettings,
     at_risk: bool = True,
     since: datetime | None = None,
+    policy: Policy | None = None,
 ) -> Iterator[tuple[int, Kind]]:
     """(shipment id, kind) pairs whose promise may call for a notification of that kind.
 
     ``since`` None: a sweep over the whole lookback. Else only what changed since then:
     deadlines passed, deliveries learnt of and claims granted (with some slack for
     transactions that committed late). At risk is a forecast that changes with time: its
-    candidates (every open promise near its deadline) are read only when ``at_risk``."""
+    candidates are read only when ``at_risk``: the open promises due within the horizon, and of those only the
+    ones the parcel could miss (``_could_miss``)."""
     # Each condition reads a partial index (ix_shipments_undelivered_deadline,
     # ix_shipments_late_delivered, ix_shipments_late_progress): their WHERE terms appear verbatim.
     start = now - settings.lookback if since is None else since - SLACK
@@ -102,6 +105,7 @@ def candidate_ids(
             Shipment.deadline_at > now,
             Shipment.deadline_at <= now + settings.at_risk_horizon,
             Shipment.first_attempt_at.is_(None),
+            _could_miss(now, policy or current_policy()),
         )
     # No ORDER BY: it would tempt SQLite into walking the whole table in id order.
     for kind, condition in queries_by_kind.items():
@@ -120,6 +124,24 @@ def candidate_ids(
     )
     for shipment_id in sorted(granted):
         yield shipment_id, Kind.COMPENSATION_GRANTED
+
+
+def _could_miss(now: datetime, policy: Policy) -> ColumnElement[bool]:
+    """The open promises whose parcel the engine may expect after the deadline: due within the parcel's arrival
+    horizon from its latest stage (``parcels.promise.arrival_horizon``), or returned (always at risk), or with
+    an event (or payment) later than now, which the horizon does not bound. The others cannot be at risk, so
+    the forecast leaves them out instead of deciding each one to learn it."""
+    stage = func.coalesce(Shipment.current_stage, int(Stage.COLLECTION))
+    within = [
+        and_(
+            Shipment.product_code == code, stage == int(at), Shipment.deadline_at <= now + arrival_horizon(product, at)
+        )
+        for code, product in sorted(policy.products.items())
+        for at in Stage
+    ]
+    returned = exists().where(TrackingEvent.shipment_id == Shipment.id, TrackingEvent.kind == str(EventKind.RETURNED))
+    ahead = func.coalesce(Shipment.last_event_at, Shipment.paid_at) > now
+    return or_(*within, returned, ahead)
 
 
 def kind_of(decision: PromiseDecision, delivered: bool) -> Kind | None:
@@ -179,7 +201,7 @@ def detect(
     settings, policy = settings or DetectSettings(), policy or current_policy()
     report = DetectReport()
     with session_scope(engine) as session:
-        pairs = list(candidate_ids(session, now, settings, at_risk, since))
+        pairs = list(candidate_ids(session, now, settings, at_risk, since, policy))
     for start in range(0, len(pairs), BATCH):
         batch = pairs[start : start + BATCH]
         with session_scope(engine) as session:

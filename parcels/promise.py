@@ -115,6 +115,14 @@ def days_late(promised: date, moment: datetime, zone: ZoneInfo) -> int:
     return max(0, (moment.astimezone(zone).date() - promised).days)
 
 
+def arrival_horizon(product: Product, stage: Stage) -> timedelta:
+    """The longest ``expected_arrival`` can be from now for a parcel whose latest event is at ``stage`` (or that
+    has none yet: collection), as long as that event is not later than now: all of the stage, and every stage
+    after it. The notifier reads only the open promises due within it when it forecasts which are at risk."""
+    typical = product.stage_days
+    return timedelta(days=sum(typical[later] for later in range(int(stage), 8)))
+
+
 def expected_arrival(facts: ShipmentFacts, history: list[Event], product: Product, now: datetime) -> datetime:
     """When the parcel typically arrives: the rest of its current stage plus every stage after it.
 
