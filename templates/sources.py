@@ -1,8 +1,8 @@
 """Where the newest published source of a message comes from.
 
 Each process installs its provider at start (``set_source_provider(templates.versions.published_source)``:
-the web app's startup, the action server's ``python -m actions``, the notifier's ``main``); without one,
-only the shipped files answer.
+the web app's startup, the action server's app factory in every server process (``actions/server.py``),
+the notifier's ``main``); without one, only the shipped files answer.
 """
 
 from __future__ import annotations
