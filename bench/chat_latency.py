@@ -42,10 +42,10 @@ def ensure_database(count: int) -> str:
     os.environ["DATABASE_URL"] = url
     from sqlalchemy import func, select
 
-    from parcels.demo import generate, showcase
     from parcels.storage.db import default_engine
     from parcels.storage.migrate import upgrade
     from parcels.storage.models import Shipment
+    from tools.demo import generate, showcase
 
     upgrade(url)
     with default_engine().connect() as connection:

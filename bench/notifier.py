@@ -43,10 +43,10 @@ def prepare_database(count: int) -> str:
 
     from notifications.detect import detect
     from notifications.outbox import Status
-    from parcels.demo import generate
     from parcels.storage.db import session_scope
     from parcels.storage.migrate import upgrade
     from parcels.storage.models import Notification, Shipment
+    from tools.demo import generate
 
     upgrade(url)
     with session_scope() as session:

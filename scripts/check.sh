@@ -9,7 +9,7 @@ echo "==> ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 
-echo "==> mypy (strict on parcels/, notifications/, templates/)"
+echo "==> mypy (strict on parcels/, notifications/, templates/, tools/)"
 .venv/bin/mypy
 
 echo "==> unit tests"

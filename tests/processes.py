@@ -243,8 +243,6 @@ def _running_stack(logs: Path, twilio: TwilioLoopback) -> Iterator[Stack]:
         "actions": [
             str(ROOT / ".venv/bin/python"),
             "-m",
-            "rasa_sdk",
-            "--actions",
             "actions",
             "--port",
             str(actions_port),

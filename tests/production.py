@@ -152,15 +152,7 @@ def _running(logs: Path, twilio: TwilioLoopback) -> Iterator[Production]:
             rasa, "run", "--model", str(MODEL), "--enable-api", "--auth-token", token, "--port",
             str(ports[f"rasa{n}"]), "--credentials", str(ROOT / "credentials.yml"), "--endpoints", str(endpoints),
         ]  # fmt: skip
-        commands[f"actions{n}"] = [
-            python,
-            "-m",
-            "rasa_sdk",
-            "--actions",
-            "actions",
-            "--port",
-            str(ports[f"actions{n}"]),
-        ]
+        commands[f"actions{n}"] = [python, "-m", "actions", "--port", str(ports[f"actions{n}"])]
         commands[f"web{n}"] = [python, "-m", "web", "--host", "127.0.0.1", "--port", str(ports[f"web{n}"])]
         commands[f"notifier{n}"] = [python, "-m", "notifications", "run", "--health-port", str(ports[f"notifier{n}"])]
         checks[f"rasa{n}"] = f"http://127.0.0.1:{ports[f'rasa{n}']}/"

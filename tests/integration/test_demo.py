@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from parcels import demo
 from parcels.policy import current_policy
 from parcels.stages import event_codes
 from parcels.status import Progress, summarize
@@ -20,6 +19,7 @@ from parcels.storage.migrate import upgrade
 from parcels.storage.models import Customer, Shipment, TrackingEvent
 from parcels.storage.queries import refresh_progress, shipments_with_events
 from parcels.tracking_numbers import validate
+from tools import demo
 
 NOW = datetime(2026, 11, 24, 10, 30, 15, 123456, tzinfo=UTC)
 TABLES = ("customers", "shipments", "tracking_events")

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from parcels.demo import SHOWCASE_NUMBERS
 from parcels.storage.db import make_engine, session_scope
 from parcels.storage.models import Customer, Shipment, TrackingEvent
+from tools.demo import SHOWCASE_NUMBERS
 
 ROOT = Path(__file__).resolve().parents[2]
 

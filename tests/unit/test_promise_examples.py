@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from parcels.cli import main
-from parcels.examples import example_rows, render
 from parcels.policy import current_policy
 from parcels.promise import Outcome
+from tools.cli import main
+from tools.examples import example_rows, render
 
 DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "promise-examples.md"
 

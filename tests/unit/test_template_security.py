@@ -12,7 +12,7 @@ import pytest
 from jinja2 import TemplateError, TemplateNotFound, UndefinedError
 from jinja2.exceptions import SecurityError
 
-from templates import renderer
+from templates import budget, cache, renderer
 from templates.manifest import samples
 from templates.renderer import (
     MAX_OUTPUT,
@@ -156,7 +156,7 @@ def test_unsafe_template_is_a_jinja_security_error_with_a_clear_message() -> Non
 
 
 def test_a_render_that_takes_too_long_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(renderer, "MAX_SECONDS", 0.2)
+    monkeypatch.setattr(budget, "MAX_SECONDS", 0.2)
     slow = (
         "{% for a in range(1000) %}{% for b in range(19) %}"
         "{% set _ = ('x ' * 9000).split()|sort %}{% endfor %}{% endfor %}"
@@ -236,14 +236,14 @@ def test_a_published_source_is_bounded_too_and_the_shipped_file_answers(  # type
 
 def test_compiled_sources_are_cached_by_hash_in_a_bounded_lru(monkeypatch: pytest.MonkeyPatch) -> None:
     renderer.clear_compiled()
-    monkeypatch.setattr(renderer, "COMPILED_CACHE_SIZE", 2)
+    monkeypatch.setattr(cache, "COMPILED_CACHE_SIZE", 2)
     first = compiled("uno {{ x }}")
     assert compiled("uno {{ x }}") is first
     compiled("dos {{ x }}")
     compiled("uno {{ x }}")  # most recently used again
     compiled("tres {{ x }}")  # pushes out "dos"
     assert compiled("uno {{ x }}") is first
-    assert len(renderer._compiled) == 2
+    assert len(cache._compiled) == 2
     renderer.clear_compiled()
 
 

@@ -43,7 +43,7 @@ def _errors() -> tuple[type[BaseException], ...]:
         PolicyError,
         CommandError,
     ]
-    from parcels.demo import DemoError
+    from tools.demo import DemoError
 
     errors.append(DemoError)
     try:
@@ -87,8 +87,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from parcels.demo import DemoAlreadyLoaded, generate
     from parcels.storage.migrate import upgrade
+    from tools.demo import DemoAlreadyLoaded, generate
 
     upgrade()
     now = args.now or datetime.now(UTC)
@@ -107,8 +107,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_showcase(args: argparse.Namespace) -> int:
-    from parcels.demo import showcase
     from parcels.storage.migrate import upgrade
+    from tools.demo import showcase
 
     upgrade()
     rows = showcase(args.now or datetime.now(UTC))
@@ -121,7 +121,7 @@ def cmd_showcase(args: argparse.Namespace) -> int:
 
 
 def cmd_promise_examples(args: argparse.Namespace) -> int:
-    from parcels.examples import render
+    from tools.examples import render
 
     document = render()
     if args.output is None:

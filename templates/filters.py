@@ -1,0 +1,66 @@
+"""Babel filters: ``date``, ``time``, ``datetime`` and ``money`` in the message's locale and the destination's zone."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_time
+from babel.numbers import format_currency
+from jinja2 import pass_context
+from jinja2.runtime import Context, Undefined
+
+DEFAULT_LOCALE = "es"
+
+
+def _defined(value: Any) -> Any:
+    """Filters see StrictUndefined before it fails: make it fail with the variable's name."""
+    if isinstance(value, Undefined):
+        value._fail_with_undefined_error()
+    return value
+
+
+def _locale(context: Context) -> str:
+    locale: str = context.get("locale", DEFAULT_LOCALE)
+    return locale
+
+
+def _localised(value: datetime, context: Context, time_zone: str | None) -> datetime:
+    zone = time_zone or context.get("time_zone")
+    return value.astimezone(ZoneInfo(zone)) if zone else value
+
+
+@pass_context
+def _date_filter(context: Context, value: date | datetime, format: str = "long", time_zone: str | None = None) -> str:
+    value = _defined(value)
+    if isinstance(value, datetime):
+        value = _localised(value, context, time_zone).date()
+    return format_date(value, format=format, locale=_locale(context))
+
+
+@pass_context
+def _time_filter(context: Context, value: datetime, format: str = "short", time_zone: str | None = None) -> str:
+    return format_time(_localised(_defined(value), context, time_zone), format=format, locale=_locale(context))
+
+
+@pass_context
+def _datetime_filter(context: Context, value: datetime, format: str = "long", time_zone: str | None = None) -> str:
+    moment = _localised(_defined(value), context, time_zone)
+    day = format_date(moment.date(), format=format, locale=_locale(context))
+    return f"{day}, {format_time(moment, format='short', locale=_locale(context))}"
+
+
+@pass_context
+def _money_filter(context: Context, value: Decimal | int | str, currency: str = "EUR") -> str:
+    return format_currency(Decimal(str(_defined(value))), currency, locale=_locale(context))
+
+
+BABEL_FILTERS: dict[str, Callable[..., str]] = {
+    "date": _date_filter,
+    "time": _time_filter,
+    "datetime": _datetime_filter,
+    "money": _money_filter,
+}
