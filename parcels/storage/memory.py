@@ -1,19 +1,39 @@
 """In-memory fakes of the repositories and the unit of work, for unit tests of the use cases.
 
 They keep the promises of the SQL ones that the use cases rely on: one claim per order (``DuplicateClaim``),
-steps in the order they were taken, and nothing kept from a transaction that raised.
+one account per email (``DuplicateStaff``), steps in the order they were taken, and nothing kept from a
+transaction that raised.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Collection, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from parcels.claim_records import ClaimStatus, ClaimView, Parcel, TransitionView
+from parcels.staff_records import Role, StaffAccount, StaffMember
 from parcels.storage.repositories import DuplicateClaim
+from parcels.storage.staff_store import DuplicateStaff
 from parcels.storage.unit_of_work import Repositories
+
+
+@dataclass(frozen=True)
+class SignInTry:
+    email: str
+    address: str
+    succeeded: bool
+    at: datetime
+
+
+@dataclass(frozen=True)
+class StaffSessionRecord:
+    staff_id: int
+    expires_at: datetime
+    revoked_at: datetime | None = None
 
 
 @dataclass
@@ -22,6 +42,9 @@ class MemoryState:
     claims: dict[str, ClaimView] = field(default_factory=dict)  # by reference, in the order they were made
     shipment_of: dict[str, int] = field(default_factory=dict)  # claim reference -> shipment id
     steps: dict[str, list[TransitionView]] = field(default_factory=dict)
+    staff: dict[int, StaffAccount] = field(default_factory=dict)  # by id
+    staff_sessions: dict[str, StaffSessionRecord] = field(default_factory=dict)  # by token hash
+    sign_in_tries: list[SignInTry] = field(default_factory=list)
 
 
 class MemoryParcels:
@@ -69,6 +92,72 @@ class MemoryClaims:
         return tuple(self._state.steps.get(reference, ()))
 
 
+class MemoryStaff:
+    def __init__(self, state: MemoryState) -> None:
+        self._state = state
+
+    def by_email(self, email: str) -> StaffAccount | None:
+        return next((a for a in self._state.staff.values() if a.member.email == email), None)
+
+    def get(self, staff_id: int) -> StaffAccount | None:
+        return self._state.staff.get(staff_id)
+
+    def add(self, email: str, name: str, role: Role, password_hash: str, created_at: datetime) -> StaffMember:
+        if self.by_email(email) is not None:
+            raise DuplicateStaff(email)
+        member = StaffMember(id=len(self._state.staff) + 1, email=email, name=name, role=role, active=True)
+        self._state.staff[member.id] = StaffAccount(member, password_hash)
+        return member
+
+    def save(self, account: StaffAccount) -> None:
+        if account.member.id not in self._state.staff:
+            raise LookupError(account.member.id)
+        self._state.staff[account.member.id] = account
+
+
+class MemoryStaffSessions:
+    def __init__(self, state: MemoryState) -> None:
+        self._state = state
+
+    def open(self, token_hash: str, staff_id: int, created_at: datetime, expires_at: datetime) -> None:
+        self._state.staff_sessions[token_hash] = StaffSessionRecord(staff_id, expires_at)
+
+    def staff_of(self, token_hash: str, now: datetime) -> StaffMember | None:
+        record = self._state.staff_sessions.get(token_hash)
+        if record is None or record.revoked_at is not None or record.expires_at <= now:
+            return None
+        account = self._state.staff.get(record.staff_id)
+        return None if account is None or not account.member.active else account.member
+
+    def revoke(self, token_hash: str, now: datetime) -> None:
+        record = self._state.staff_sessions.get(token_hash)
+        if record is not None and record.revoked_at is None:
+            self._state.staff_sessions[token_hash] = dataclasses.replace(record, revoked_at=now)
+
+
+class MemorySignInAttempts:
+    def __init__(self, state: MemoryState) -> None:
+        self._state = state
+
+    def _failures(self, tries: list[SignInTry], since: datetime, limit: int) -> list[datetime]:
+        return sorted((t.at for t in tries if not t.succeeded and t.at > since), reverse=True)[:limit]
+
+    def last_success(self, email: str) -> datetime | None:
+        return max((t.at for t in self._state.sign_in_tries if t.email == email and t.succeeded), default=None)
+
+    def account_failures(self, email: str, since: datetime, limit: int) -> list[datetime]:
+        return self._failures([t for t in self._state.sign_in_tries if t.email == email], since, limit)
+
+    def address_failures(self, address: str, since: datetime, limit: int) -> list[datetime]:
+        return self._failures([t for t in self._state.sign_in_tries if t.address == address], since, limit)
+
+    def add(self, email: str, address: str, succeeded: bool, at: datetime) -> None:
+        self._state.sign_in_tries.append(SignInTry(email, address, succeeded, at))
+
+    def forget_before(self, at: datetime) -> None:
+        self._state.sign_in_tries = [t for t in self._state.sign_in_tries if t.at >= at]
+
+
 class MemoryUnitOfWork:
     """Each transaction works on a copy of the state, which replaces it only when the block ends cleanly."""
 
@@ -79,7 +168,13 @@ class MemoryUnitOfWork:
     @contextmanager
     def _transaction(self) -> Iterator[Repositories]:
         working = copy.deepcopy(self.state)
-        yield Repositories(MemoryParcels(working), MemoryClaims(working))
+        yield Repositories(
+            parcels=MemoryParcels(working),
+            claims=MemoryClaims(working),
+            staff=MemoryStaff(working),
+            staff_sessions=MemoryStaffSessions(working),
+            sign_in_attempts=MemorySignInAttempts(working),
+        )
         self.state = working
         self.commits += 1
 

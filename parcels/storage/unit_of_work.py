@@ -17,6 +17,8 @@ from sqlalchemy import Engine
 
 from parcels.storage.db import default_engine, session_scope
 from parcels.storage.repositories import ClaimRepository, ParcelRepository, SqlClaims, SqlParcels
+from parcels.storage.sign_in_store import SignInAttemptRepository, SqlSignInAttempts
+from parcels.storage.staff_store import SqlStaff, SqlStaffSessions, StaffRepository, StaffSessionRepository
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,9 @@ class Repositories:
 
     parcels: ParcelRepository
     claims: ClaimRepository
+    staff: StaffRepository
+    staff_sessions: StaffSessionRepository
+    sign_in_attempts: SignInAttemptRepository
 
 
 class UnitOfWork(Protocol):
@@ -46,7 +51,13 @@ class SqlUnitOfWork:
     @contextmanager
     def _transaction(self) -> Iterator[Repositories]:
         with session_scope(self.engine) as session:
-            yield Repositories(SqlParcels(session), SqlClaims(session))
+            yield Repositories(
+                parcels=SqlParcels(session),
+                claims=SqlClaims(session),
+                staff=SqlStaff(session),
+                staff_sessions=SqlStaffSessions(session),
+                sign_in_attempts=SqlSignInAttempts(session),
+            )
 
     def begin(self) -> AbstractContextManager[Repositories]:
         return self._transaction()

@@ -46,7 +46,7 @@ def test_a_marketer_edits_previews_and_publishes_a_template(
     from playwright.sync_api import expect, sync_playwright
 
     message, channel, locale = key = _key()
-    create_staff(EMAIL, "Marta Marketing", "marketer", PASSWORD, update=True)
+    create_staff(SqlUnitOfWork(), EMAIL, "Marta Marketing", "marketer", PASSWORD, update=True)
     shipped = shipped_source(*key)
     first_line = next(line for line in shipped.splitlines() if "{{ number }}" in line and not line.startswith("{%"))
     edited_line = first_line.replace("{{ number }}", "{{ number }} (editado en el navegador)", 1)
@@ -119,7 +119,7 @@ def test_an_agent_approves_a_claim_and_reads_its_history(stack: Stack, db: Engin
     register_shipments([shipment_record(number, product="STANDARD", paid_at="2026-11-02T10:00:00+01:00")])
     claim = make_claim(UOW, number, datetime(2026, 12, 2, tzinfo=UTC), "whatsapp", postal_code="28013").claim
     assert claim is not None
-    create_staff("agent@example.com", "Ana Agent", "agent", PASSWORD, update=True)
+    create_staff(SqlUnitOfWork(), "agent@example.com", "Ana Agent", "agent", PASSWORD, update=True)
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -18,6 +18,7 @@ import requests
 
 from parcels.handoffs import Reason, open_handoff
 from parcels.staff import Role, create_staff
+from parcels.storage.unit_of_work import SqlUnitOfWork
 from tests.factories import event_record, shipment_record
 from tests.processes import Stack
 
@@ -74,8 +75,8 @@ def wait_for(condition: Any, timeout: float = 20.0) -> Any:
 
 def test_an_agent_takes_over_writes_and_hands_back(stack: Stack) -> None:
     now = datetime.now(UTC)
-    create_staff("ana.handoff@example.com", "Ana", Role.AGENT, PASSWORD)
-    create_staff("bea.handoff@example.com", "Bea", Role.AGENT, PASSWORD)
+    create_staff(SqlUnitOfWork(), "ana.handoff@example.com", "Ana", Role.AGENT, PASSWORD)
+    create_staff(SqlUnitOfWork(), "bea.handoff@example.com", "Bea", Role.AGENT, PASSWORD)
     headers = {"X-Api-Key": stack.api_key}
     record = shipment_record(NUMBER, order_ref="HANDOFF-1", paid_at=(now - timedelta(days=15)).isoformat())
     assert requests.post(f"{stack.web_url}/api/shipments", json=[record], headers=headers, timeout=30).ok

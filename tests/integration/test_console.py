@@ -9,6 +9,7 @@ from markupsafe import escape
 from sqlalchemy import Engine
 
 from parcels.staff import create_staff, verify_staff
+from parcels.storage.unit_of_work import SqlUnitOfWork
 from templates.manifest import manifest, samples, typed
 from templates.renderer import render_message, set_source_provider, source_provider
 from templates.versions import current, history, published_source, shipped_source
@@ -34,9 +35,9 @@ def settings(secret: str | None = "console-test-secret", secure: bool | None = N
 
 @pytest.fixture
 def staff(db: Engine) -> None:
-    create_staff(MARKETER, "Marta Marketing", "marketer", PASSWORD)
-    create_staff(AGENT, "Ana Agent", "agent", PASSWORD)
-    create_staff(ADMIN, "Alba Admin", "admin", PASSWORD)
+    create_staff(SqlUnitOfWork(), MARKETER, "Marta Marketing", "marketer", PASSWORD)
+    create_staff(SqlUnitOfWork(), AGENT, "Ana Agent", "agent", PASSWORD)
+    create_staff(SqlUnitOfWork(), ADMIN, "Alba Admin", "admin", PASSWORD)
 
 
 @pytest.fixture
@@ -82,9 +83,9 @@ def test_passwords_are_argon2_hashes_and_verify(staff) -> None:  # type: ignore[
     with session_scope() as session:
         stored = session.scalar(select(StaffUser.password_hash).where(StaffUser.email == MARKETER))
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
-    assert verify_staff("  Marketer@Example.com ", PASSWORD).role == "marketer"
-    assert verify_staff(MARKETER, "wrong password!") is None
-    assert verify_staff("nobody@example.com", PASSWORD) is None
+    assert verify_staff(SqlUnitOfWork(), "  Marketer@Example.com ", PASSWORD).role == "marketer"
+    assert verify_staff(SqlUnitOfWork(), MARKETER, "wrong password!") is None
+    assert verify_staff(SqlUnitOfWork(), "nobody@example.com", PASSWORD) is None
 
 
 # --------------------------------------------------------------------------- signing in

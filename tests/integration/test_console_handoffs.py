@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from parcels.handoffs import Reason, request_handoff
 from parcels.staff import create_staff
+from parcels.storage.unit_of_work import SqlUnitOfWork
 from templates.renderer import set_source_provider
 from tests.integration.test_console import AGENT, MARKETER, PASSWORD, csrf_of, settings, sign_in
 from web.app import create_app
@@ -19,8 +20,8 @@ SHOPPER = "whatsapp:+34612345678"
 
 @pytest.fixture
 async def client(aiohttp_client, db: Engine):  # type: ignore[no-untyped-def]
-    create_staff(MARKETER, "Marta Marketing", "marketer", PASSWORD)
-    create_staff(AGENT, "Ana Agent", "agent", PASSWORD)
+    create_staff(SqlUnitOfWork(), MARKETER, "Marta Marketing", "marketer", PASSWORD)
+    create_staff(SqlUnitOfWork(), AGENT, "Ana Agent", "agent", PASSWORD)
     previous = set_source_provider(None)
     # No Rasa at this address: what needs it says so.
     yield await aiohttp_client(create_app(dataclasses.replace(settings(), rasa_url="http://127.0.0.1:9")))

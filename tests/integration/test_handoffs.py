@@ -24,6 +24,7 @@ from parcels.handoffs import (
     take,
 )
 from parcels.staff import Role, create_staff
+from parcels.storage.unit_of_work import SqlUnitOfWork
 
 NOW = datetime(2026, 12, 2, 10, tzinfo=UTC)
 
@@ -31,8 +32,8 @@ NOW = datetime(2026, 12, 2, 10, tzinfo=UTC)
 @pytest.fixture
 def agents(db: Engine):  # type: ignore[no-untyped-def]
     return (
-        create_staff("ana@example.com", "Ana", Role.AGENT, "a-long-password-1"),
-        create_staff("bea@example.com", "Bea", Role.AGENT, "a-long-password-2"),
+        create_staff(SqlUnitOfWork(), "ana@example.com", "Ana", Role.AGENT, "a-long-password-1"),
+        create_staff(SqlUnitOfWork(), "bea@example.com", "Bea", Role.AGENT, "a-long-password-2"),
     )
 
 
