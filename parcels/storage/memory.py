@@ -19,6 +19,7 @@ from parcels.staff_records import Role, StaffAccount, StaffMember
 from parcels.storage.repositories import DuplicateClaim
 from parcels.storage.staff_store import DuplicateStaff
 from parcels.storage.unit_of_work import Repositories
+from parcels.template_records import Version, VersionStatus
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class MemoryState:
     staff: dict[int, StaffAccount] = field(default_factory=dict)  # by id
     staff_sessions: dict[str, StaffSessionRecord] = field(default_factory=dict)  # by token hash
     sign_in_tries: list[SignInTry] = field(default_factory=list)
+    template_versions: dict[int, Version] = field(default_factory=dict)  # by id, in the order they were made
 
 
 class MemoryParcels:
@@ -158,6 +160,48 @@ class MemorySignInAttempts:
         self._state.sign_in_tries = [t for t in self._state.sign_in_tries if t.at >= at]
 
 
+class MemoryTemplateVersions:
+    def __init__(self, state: MemoryState) -> None:
+        self._state = state
+
+    def get(self, version_id: int) -> Version | None:
+        return self._state.template_versions.get(version_id)
+
+    def in_use(self, message: str, channel: str, locale: str) -> Version | None:
+        published = [v for v in self.history(message, channel, locale) if v.status is VersionStatus.PUBLISHED]
+        return max(published, key=lambda v: (v.published_at, v.id), default=None)
+
+    def history(self, message: str, channel: str, locale: str) -> list[Version]:
+        key = (message, channel, locale)
+        mine = [v for v in self._state.template_versions.values() if (v.message, v.channel, v.locale) == key]
+        return sorted(mine, key=lambda v: v.number, reverse=True)
+
+    def add_draft(
+        self, message: str, channel: str, locale: str, source: str, author: str, comment: str | None, at: datetime
+    ) -> Version:
+        last = max((v.number for v in self.history(message, channel, locale)), default=0)
+        version = Version(
+            id=len(self._state.template_versions) + 1,
+            message=message,
+            channel=channel,
+            locale=locale,
+            number=last + 1,
+            source=source,
+            status=VersionStatus.DRAFT,
+            author=author,
+            comment=comment,
+            created_at=at,
+            published_at=None,
+        )
+        self._state.template_versions[version.id] = version
+        return version
+
+    def save(self, version: Version) -> None:
+        if version.id not in self._state.template_versions:
+            raise LookupError(version.id)
+        self._state.template_versions[version.id] = version
+
+
 class MemoryUnitOfWork:
     """Each transaction works on a copy of the state, which replaces it only when the block ends cleanly."""
 
@@ -174,6 +218,7 @@ class MemoryUnitOfWork:
             staff=MemoryStaff(working),
             staff_sessions=MemoryStaffSessions(working),
             sign_in_attempts=MemorySignInAttempts(working),
+            template_versions=MemoryTemplateVersions(working),
         )
         self.state = working
         self.commits += 1

@@ -19,6 +19,7 @@ from parcels.storage.db import default_engine, session_scope
 from parcels.storage.repositories import ClaimRepository, ParcelRepository, SqlClaims, SqlParcels
 from parcels.storage.sign_in_store import SignInAttemptRepository, SqlSignInAttempts
 from parcels.storage.staff_store import SqlStaff, SqlStaffSessions, StaffRepository, StaffSessionRepository
+from parcels.storage.template_store import SqlTemplateVersions, TemplateVersionRepository
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Repositories:
     staff: StaffRepository
     staff_sessions: StaffSessionRepository
     sign_in_attempts: SignInAttemptRepository
+    template_versions: TemplateVersionRepository
 
 
 class UnitOfWork(Protocol):
@@ -57,6 +59,7 @@ class SqlUnitOfWork:
                 staff=SqlStaff(session),
                 staff_sessions=SqlStaffSessions(session),
                 sign_in_attempts=SqlSignInAttempts(session),
+                template_versions=SqlTemplateVersions(session),
             )
 
     def begin(self) -> AbstractContextManager[Repositories]:

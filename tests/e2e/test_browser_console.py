@@ -12,7 +12,7 @@ from parcels.storage.unit_of_work import SqlUnitOfWork
 from templates.manifest import manifest, samples
 from templates.renderer import render_message, set_source_provider
 from templates.validation import validate
-from templates.versions import history, published_source, shipped_source
+from templates.versions import history, shipped_source, source_provider
 from tests.processes import Stack
 
 UOW = SqlUnitOfWork()  # on the test database (DATABASE_URL)
@@ -34,7 +34,7 @@ def _key() -> tuple[str, str, str]:
 
 @pytest.fixture
 def provider():  # type: ignore[no-untyped-def]
-    previous = set_source_provider(published_source)
+    previous = set_source_provider(source_provider(SqlUnitOfWork()))
     yield
     set_source_provider(previous)
 
@@ -85,7 +85,7 @@ def test_a_marketer_edits_previews_and_publishes_a_template(
 
             page.click("#publish")  # refused: the problems are shown and the draft stays
             expect(page.locator("#publish-problems")).to_contain_text("Not published")
-            assert history(*key)[0].status == "draft"
+            assert history(SqlUnitOfWork(), *key)[0].status == "draft"
             assert "editado en el navegador" not in render_message(*key, sample)
 
             page.fill("#source", edited)

@@ -120,9 +120,9 @@ async def test_the_editor_opens_a_draft_that_cannot_render(signed_in) -> None:  
     for source in BROKEN_SOURCES:
         if "\x00" in source:  # no database keeps a NUL: such a draft is refused, never stored
             with pytest.raises(ValueError, match="NUL"):
-                save_draft("promise", "web", "es", source, MARKETER, datetime.now(UTC), None)
+                save_draft(SqlUnitOfWork(), "promise", "web", "es", source, MARKETER, datetime.now(UTC), None)
             continue
-        save_draft("promise", "web", "es", source, MARKETER, datetime.now(UTC), None)
+        save_draft(SqlUnitOfWork(), "promise", "web", "es", source, MARKETER, datetime.now(UTC), None)
         response = await client.get(EDITOR)
         assert response.status == 200, (source, response.status)
 
