@@ -21,14 +21,15 @@ from rasa_sdk.executor import ActionExecutor
 from sanic import Sanic
 from sanic.worker.loader import AppLoader
 
+from actions.storage import UNIT_OF_WORK
 from parcels.agent_hours import current_agent_hours
 from templates.renderer import set_source_provider
-from templates.versions import published_source
+from templates.versions import source_provider
 
 
 def start() -> None:
     """What every action server process installs before it serves."""
-    set_source_provider(published_source)
+    set_source_provider(source_provider(UNIT_OF_WORK))
     current_agent_hours()
 
 

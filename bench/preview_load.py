@@ -72,7 +72,7 @@ def prepare(database: str, marketers: int) -> None:
     for record in records:
         make_claim(uow, record["tracking_number"], datetime.now(UTC), "web", postal_code="28013")
     for n in range(marketers):
-        create_staff(f"m{n}@bench.example", f"Marketer {n}", "marketer", PASSWORD)
+        create_staff(uow, f"m{n}@bench.example", f"Marketer {n}", "marketer", PASSWORD)
 
 
 async def sign_in(session: aiohttp.ClientSession, base: str, email: str) -> str:

@@ -29,8 +29,9 @@ from notifications.senders import Permanent, Sender, SinkSender, TwilioSender
 from parcels.storage.db import session_scope
 from parcels.storage.migrate import upgrade
 from parcels.storage.models import Notification
+from parcels.storage.unit_of_work import SqlUnitOfWork
 from templates.renderer import set_source_provider
-from templates.versions import published_source
+from templates.versions import source_provider
 
 log = logging.getLogger("notifications")
 
@@ -121,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     upgrade()
-    set_source_provider(published_source)
+    set_source_provider(source_provider(SqlUnitOfWork()))
     detect_settings, dispatch_settings = settings_from_environment()
     if args.command == "dry-run":
         dry_run(detect_settings)

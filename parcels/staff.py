@@ -1,18 +1,21 @@
-"""Staff accounts for the console: agents, marketers and admins, with argon2-hashed passwords."""
+"""Staff accounts for the console: agents, marketers and admins, with argon2-hashed passwords.
+
+The use cases take the process's unit of work as their first argument.
+"""
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass
+import dataclasses
 from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, select
-from sqlalchemy.exc import IntegrityError
 
-from parcels.storage.db import session_scope
-from parcels.storage.models import StaffUser
+from parcels.staff_records import Role as Role
+from parcels.staff_records import StaffAccount
+from parcels.staff_records import StaffMember as StaffMember
+from parcels.storage.staff_store import DuplicateStaff
+from parcels.storage.unit_of_work import UnitOfWork
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024
@@ -21,31 +24,12 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password-only-here-to-spend-the-same-time")
 
 
-class Role(enum.StrEnum):
-    AGENT = "agent"
-    MARKETER = "marketer"
-    ADMIN = "admin"
-
-
 class StaffError(ValueError):
     pass
 
 
 class StaffExists(StaffError):
     pass
-
-
-@dataclass(frozen=True, slots=True)
-class StaffMember:
-    id: int
-    email: str
-    name: str
-    role: Role
-    active: bool
-
-    @classmethod
-    def of(cls, row: StaffUser) -> StaffMember:
-        return cls(id=row.id, email=row.email, name=row.name, role=Role(row.role), active=row.active)
 
 
 def normalise_email(email: str) -> str:
@@ -69,59 +53,58 @@ def _checked(email: str, name: str, role: str, password: str) -> tuple[str, str,
 
 
 def create_staff(
-    email: str, name: str, role: str, password: str, engine: Engine | None = None, *, update: bool = False
+    uow: UnitOfWork, email: str, name: str, role: str, password: str, *, update: bool = False
 ) -> StaffMember:
     """Add a staff member; with ``update``, an existing one gets the new name, role and password."""
     email, name, checked_role = _checked(email, name, role, password)
     password_hash = _hasher.hash(password)
     try:
-        with session_scope(engine) as session:
-            row = session.scalar(select(StaffUser).where(StaffUser.email == email))
-            if row is not None and not update:
+        with uow.begin() as repos:
+            existing = repos.staff.by_email(email)
+            if existing is None:
+                return repos.staff.add(email, name, checked_role, password_hash, datetime.now(UTC))
+            if not update:
                 raise StaffExists(f"{email} already has an account")
-            if row is None:
-                row = StaffUser(email=email, created_at=datetime.now(UTC))
-                session.add(row)
-            row.name, row.role, row.password_hash, row.active = name, str(checked_role), password_hash, True
-            session.flush()
-            return StaffMember.of(row)
-    except IntegrityError:  # someone created the same email at the same moment
+            member = dataclasses.replace(existing.member, name=name, role=checked_role, active=True)
+            repos.staff.save(StaffAccount(member, password_hash))
+            return member
+    except DuplicateStaff:  # someone created the same email at the same moment
         raise StaffExists(f"{email} already has an account") from None
 
 
-def find_staff(email: str, engine: Engine | None = None) -> StaffMember | None:
-    with session_scope(engine) as session:
-        row = session.scalar(select(StaffUser).where(StaffUser.email == normalise_email(email)))
-        return None if row is None else StaffMember.of(row)
+def find_staff(uow: UnitOfWork, email: str) -> StaffMember | None:
+    with uow.begin() as repos:
+        account = repos.staff.by_email(normalise_email(email))
+        return None if account is None else account.member
 
 
-def get_staff(staff_id: int, engine: Engine | None = None) -> StaffMember | None:
+def get_staff(uow: UnitOfWork, staff_id: int) -> StaffMember | None:
     """An active staff member by id, or None."""
-    with session_scope(engine) as session:
-        row = session.get(StaffUser, staff_id)
-        return None if row is None or not row.active else StaffMember.of(row)
+    with uow.begin() as repos:
+        account = repos.staff.get(staff_id)
+        return None if account is None or not account.member.active else account.member
 
 
-def verify_staff(email: str, password: str, engine: Engine | None = None) -> StaffMember | None:
+def verify_staff(uow: UnitOfWork, email: str, password: str) -> StaffMember | None:
     """The active staff member with this email and password, else None (in about the same time either way)."""
-    with session_scope(engine) as session:
-        row = session.scalar(select(StaffUser).where(StaffUser.email == normalise_email(email)))
-        stored = row.password_hash if row is not None else _DUMMY_HASH
+    with uow.begin() as repos:
+        account = repos.staff.by_email(normalise_email(email))
+        stored = account.password_hash if account is not None else _DUMMY_HASH
         try:
             _hasher.verify(stored, password[:MAX_PASSWORD])
         except (VerificationError, InvalidHashError):
             return None
-        if row is None or not row.active:
+        if account is None or not account.member.active:
             return None
         if _hasher.check_needs_rehash(stored):
-            row.password_hash = _hasher.hash(password)
-        return StaffMember.of(row)
+            repos.staff.save(StaffAccount(account.member, _hasher.hash(password)))
+        return account.member
 
 
-def deactivate_staff(email: str, engine: Engine | None = None) -> bool:
-    with session_scope(engine) as session:
-        row = session.scalar(select(StaffUser).where(StaffUser.email == normalise_email(email)))
-        if row is None:
+def deactivate_staff(uow: UnitOfWork, email: str) -> bool:
+    with uow.begin() as repos:
+        account = repos.staff.by_email(normalise_email(email))
+        if account is None:
             return False
-        row.active = False
+        repos.staff.save(StaffAccount(dataclasses.replace(account.member, active=False), account.password_hash))
         return True

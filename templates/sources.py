@@ -1,6 +1,6 @@
 """Where the newest published source of a message comes from.
 
-Each process installs its provider at start (``set_source_provider(templates.versions.published_source)``:
+Each process installs its provider at start (``set_source_provider(templates.versions.source_provider(uow))``:
 the web app's startup, the action server's app factory in every server process (``actions/server.py``),
 the notifier's ``main``); without one, only the shipped files answer.
 """

@@ -5,35 +5,32 @@ renders every sample, fits its SMS segments, keeps WhatsApp's variables), so a
 version that fails never reaches a customer. The renderer uses the most recently
 published version of a message x channel x locale, else the shipped file. A rollback
 publishes an older version's text again as a new version: history is never rewritten.
+
+The use cases take the process's unit of work as their first argument; each is one transaction.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
-import enum
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from parcels.errors import NotFound, Refused
-from parcels.storage.db import session_scope
-from parcels.storage.models import TemplateVersion
+from parcels.storage.template_store import TemplateVersionRepository
+from parcels.storage.unit_of_work import UnitOfWork
+from parcels.template_records import Version as Version
+from parcels.template_records import VersionStatus as VersionStatus
 from parcels.text import bad_character
 from templates.manifest import manifest
-from templates.renderer import TEMPLATES_DIR, message_path
+from templates.renderer import TEMPLATES_DIR, SourceProvider, message_path
 from templates.validation import Problem, validate
 
 log = logging.getLogger(__name__)
 
 MAX_SOURCE = 20_000
-
-
-class VersionStatus(enum.StrEnum):
-    DRAFT = "draft"
-    PUBLISHED = "published"
 
 
 class UnknownTemplate(NotFound):
@@ -45,42 +42,11 @@ class VersionNotFound(NotFound):
 
 
 class PublishRefused(Refused):
-    """The version does not pass validation: it stays a draft."""
+    """The text does not pass validation: it is not published."""
 
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__("; ".join(problem.message for problem in problems))
         self.problems = problems
-
-
-@dataclass(frozen=True, slots=True)
-class Version:
-    id: int
-    message: str
-    channel: str
-    locale: str
-    number: int
-    source: str
-    status: VersionStatus
-    author: str
-    comment: str | None
-    created_at: datetime
-    published_at: datetime | None
-
-    @classmethod
-    def of(cls, row: TemplateVersion) -> Version:
-        return cls(
-            id=row.id,
-            message=row.message,
-            channel=row.channel,
-            locale=row.locale,
-            number=row.number,
-            source=row.source,
-            status=VersionStatus(row.status),
-            author=row.author,
-            comment=row.comment,
-            created_at=row.created_at,
-            published_at=row.published_at,
-        )
 
 
 def check_key(message: str, channel: str, locale: str) -> None:
@@ -94,63 +60,51 @@ def shipped_source(message: str, channel: str, locale: str) -> str:
     return (TEMPLATES_DIR / message_path(message, channel, locale)).read_text(encoding="utf-8")
 
 
-def _key(message: str, channel: str, locale: str) -> tuple[ColumnElement[bool], ...]:
-    return (
-        TemplateVersion.message == message,
-        TemplateVersion.channel == channel,
-        TemplateVersion.locale == locale,
-    )
-
-
-def published_source(message: str, channel: str, locale: str, engine: Engine | None = None) -> str | None:
-    """The renderer's source provider: the newest published text, or None for the shipped file.
+def source_provider(uow: UnitOfWork) -> SourceProvider:
+    """The renderer's source provider over ``uow``: the newest published text, or None for the shipped file.
 
     A database that cannot be read falls back to the shipped file: a message still goes out.
     """
-    try:
-        with session_scope(engine) as session:
-            return session.scalar(
-                select(TemplateVersion.source)
-                .where(*_key(message, channel, locale), TemplateVersion.status == str(VersionStatus.PUBLISHED))
-                .order_by(TemplateVersion.published_at.desc(), TemplateVersion.id.desc())
-                .limit(1)
-            )
-    except SQLAlchemyError:
-        log.warning("template versions unavailable: using the shipped %s/%s/%s", message, channel, locale)
-        return None
+
+    def published_source(message: str, channel: str, locale: str) -> str | None:
+        try:
+            with uow.begin() as repos:
+                version = repos.template_versions.in_use(message, channel, locale)
+        except SQLAlchemyError:
+            log.warning("template versions unavailable: using the shipped %s/%s/%s", message, channel, locale)
+            return None
+        return None if version is None else version.source
+
+    return published_source
 
 
-def current(message: str, channel: str, locale: str, engine: Engine | None = None) -> tuple[str, Version | None]:
+def current(uow: UnitOfWork, message: str, channel: str, locale: str) -> tuple[str, Version | None]:
     """The text in use and the version it comes from (None: the shipped file)."""
     check_key(message, channel, locale)
-    with session_scope(engine) as session:
-        row = session.scalars(
-            select(TemplateVersion)
-            .where(*_key(message, channel, locale), TemplateVersion.status == str(VersionStatus.PUBLISHED))
-            .order_by(TemplateVersion.published_at.desc(), TemplateVersion.id.desc())
-            .limit(1)
-        ).first()
-        if row is None:
-            return shipped_source(message, channel, locale), None
-        return row.source, Version.of(row)
+    with uow.begin() as repos:
+        version = repos.template_versions.in_use(message, channel, locale)
+    if version is None:
+        return shipped_source(message, channel, locale), None
+    return version.source, version
 
 
-def history(message: str, channel: str, locale: str, engine: Engine | None = None) -> list[Version]:
+def history(uow: UnitOfWork, message: str, channel: str, locale: str) -> list[Version]:
     """Every version of a message x channel x locale, newest first."""
     check_key(message, channel, locale)
-    with session_scope(engine) as session:
-        rows = session.scalars(
-            select(TemplateVersion).where(*_key(message, channel, locale)).order_by(TemplateVersion.number.desc())
-        )
-        return [Version.of(row) for row in rows]
+    with uow.begin() as repos:
+        return repos.template_versions.history(message, channel, locale)
 
 
-def get_version(version_id: int, engine: Engine | None = None) -> Version:
-    with session_scope(engine) as session:
-        row = session.get(TemplateVersion, version_id)
-        if row is None:
-            raise VersionNotFound(str(version_id))
-        return Version.of(row)
+def get_version(uow: UnitOfWork, version_id: int) -> Version:
+    with uow.begin() as repos:
+        return _version(repos.template_versions, version_id)
+
+
+def _version(versions: TemplateVersionRepository, version_id: int) -> Version:
+    version = versions.get(version_id)
+    if version is None:
+        raise VersionNotFound(str(version_id))
+    return version
 
 
 def unstorable(source: str, comment: str | None = None) -> str | None:
@@ -165,7 +119,35 @@ def unstorable(source: str, comment: str | None = None) -> str | None:
     return None
 
 
+def _add_draft(
+    versions: TemplateVersionRepository,
+    message: str,
+    channel: str,
+    locale: str,
+    source: str,
+    author: str,
+    now: datetime,
+    comment: str | None,
+) -> Version:
+    check_key(message, channel, locale)
+    if (problem := unstorable(source, comment)) is not None:
+        raise ValueError(problem)
+    return versions.add_draft(message, channel, locale, source, author, (comment or None) and comment[:500], now)
+
+
+def _publish(versions: TemplateVersionRepository, version: Version, author: str, now: datetime) -> Version:
+    if problems := validate(version.message, version.channel, version.locale, version.source):
+        raise PublishRefused(problems)
+    comment = version.comment
+    if version.author != author:
+        comment = f"{comment or ''} (published by {author})".strip()[:500]
+    published = dataclasses.replace(version, status=VersionStatus.PUBLISHED, published_at=now, comment=comment)
+    versions.save(published)
+    return published
+
+
 def save_draft(
+    uow: UnitOfWork,
     message: str,
     channel: str,
     locale: str,
@@ -173,54 +155,71 @@ def save_draft(
     author: str,
     now: datetime,
     comment: str | None = None,
-    engine: Engine | None = None,
 ) -> Version:
     """Keep an edit as a new draft version; drafts are never used for customers."""
-    check_key(message, channel, locale)
-    if (problem := unstorable(source, comment)) is not None:
-        raise ValueError(problem)
-    with session_scope(engine) as session:
-        last = session.scalar(select(func.max(TemplateVersion.number)).where(*_key(message, channel, locale))) or 0
-        row = TemplateVersion(
-            message=message,
-            channel=channel,
-            locale=locale,
-            number=last + 1,
-            source=source,
-            status=str(VersionStatus.DRAFT),
-            author=author,
-            comment=(comment or None) and comment[:500],
-            created_at=now,
-        )
-        session.add(row)
-        session.flush()
-        return Version.of(row)
+    with uow.begin() as repos:
+        return _add_draft(repos.template_versions, message, channel, locale, source, author, now, comment)
 
 
-def publish(version_id: int, author: str, now: datetime, engine: Engine | None = None) -> Version:
+def _waiting_draft(versions: TemplateVersionRepository, message: str, channel: str, locale: str) -> Version | None:
+    """The newest version when it is a draft: the one the editor opens."""
+    newest = next(iter(versions.history(message, channel, locale)), None)
+    return newest if newest is not None and newest.status is VersionStatus.DRAFT else None
+
+
+def keep_draft(
+    uow: UnitOfWork,
+    message: str,
+    channel: str,
+    locale: str,
+    source: str,
+    author: str,
+    now: datetime,
+    comment: str | None = None,
+) -> Version:
+    """The waiting draft when it holds this text, else a new draft of it (a text refused for publishing is kept
+    this way, so the marketer's work is not lost)."""
+    with uow.begin() as repos:
+        draft = _waiting_draft(repos.template_versions, message, channel, locale)
+        if draft is not None and draft.source == source:
+            return draft
+        return _add_draft(repos.template_versions, message, channel, locale, source, author, now, comment)
+
+
+def publish(uow: UnitOfWork, version_id: int, author: str, now: datetime) -> Version:
     """Validate a version and make it the one customers get; raises PublishRefused with the problems."""
-    with session_scope(engine) as session:
-        row = session.get(TemplateVersion, version_id)
-        if row is None:
-            raise VersionNotFound(str(version_id))
-        problems = validate(row.message, row.channel, row.locale, row.source)
-        if problems:
-            raise PublishRefused(problems)
-        row.status = str(VersionStatus.PUBLISHED)
-        row.published_at = now
-        if row.author != author:
-            row.comment = f"{row.comment or ''} (published by {author})".strip()[:500]
-        session.flush()
-        return Version.of(row)
+    with uow.begin() as repos:
+        return _publish(repos.template_versions, _version(repos.template_versions, version_id), author, now)
 
 
-def rollback(version_id: int, author: str, now: datetime, engine: Engine | None = None) -> Version:
-    """Publish an earlier version's text again, as a new version."""
-    old = get_version(version_id, engine)
-    draft = save_draft(
-        old.message, old.channel, old.locale, old.source, author, now, f"rollback to version {old.number}", engine
-    )
-    return publish(draft.id, author, now, engine)
+def publish_text(
+    uow: UnitOfWork,
+    message: str,
+    channel: str,
+    locale: str,
+    source: str,
+    author: str,
+    now: datetime,
+    comment: str | None = None,
+) -> Version:
+    """Save a text and publish it, both or neither: the waiting draft when it holds the same text, else a new
+    version. Raises PublishRefused with the problems, having stored nothing."""
+    with uow.begin() as repos:
+        versions = repos.template_versions
+        draft = _waiting_draft(versions, message, channel, locale)
+        if draft is None or draft.source != source:
+            draft = _add_draft(versions, message, channel, locale, source, author, now, comment)
+        return _publish(versions, draft, author, now)
+
+
+def rollback(uow: UnitOfWork, version_id: int, author: str, now: datetime) -> Version:
+    """Publish an earlier version's text again, as a new version, in one transaction."""
+    with uow.begin() as repos:
+        versions = repos.template_versions
+        old = _version(versions, version_id)
+        comment = f"rollback to version {old.number}"
+        draft = _add_draft(versions, old.message, old.channel, old.locale, old.source, author, now, comment)
+        return _publish(versions, draft, author, now)
 
 
 def diff(before: str, after: str, before_name: str, after_name: str) -> list[str]:

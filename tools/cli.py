@@ -270,9 +270,11 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
     """Add a console account; the password comes from STAFF_PASSWORD or standard input, never the command line."""
     from parcels.staff import StaffError, StaffExists, create_staff, find_staff
     from parcels.storage.migrate import upgrade
+    from parcels.storage.unit_of_work import SqlUnitOfWork
 
     upgrade()
-    if args.if_exists == "skip" and find_staff(args.email) is not None:
+    uow = SqlUnitOfWork()
+    if args.if_exists == "skip" and find_staff(uow, args.email) is not None:
         print(f"{args.email}: already there, left as it is")
         return 0
     password = os.environ.get("STAFF_PASSWORD")
@@ -281,7 +283,7 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
         password = getpass.getpass(asked) if sys.stdin.isatty() else sys.stdin.readline()
     password = password.rstrip("\r\n")
     try:
-        member = create_staff(args.email, args.name, args.role, password, update=args.if_exists == "update")
+        member = create_staff(uow, args.email, args.name, args.role, password, update=args.if_exists == "update")
     except StaffExists as error:
         raise CliError(f"{error} (--if-exists update changes it, --if-exists skip leaves it)") from None
     except StaffError as error:

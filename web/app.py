@@ -11,7 +11,7 @@ from notifications.conversation import RasaConversations
 from parcels.agent_hours import current_agent_hours
 from parcels.storage.unit_of_work import SqlUnitOfWork
 from templates.renderer import set_source_provider
-from templates.versions import published_source
+from templates.versions import source_provider
 from web import chat, claims, consent, inbox, ingestion, openapi, twilio_status
 from web.console import PREFIX, create_console
 from web.errors import api_errors
@@ -22,9 +22,9 @@ STATIC_DIR = Path(__file__).with_name("static")
 MAX_BODY = 16 * 1024 * 1024
 
 
-async def _use_published_templates(_: web.Application) -> None:
-    """Marketers' published versions override the shipped template files."""
-    set_source_provider(published_source)
+async def _use_published_templates(app: web.Application) -> None:
+    """Marketers' published versions override the shipped template files (after ``_storage`` has run)."""
+    set_source_provider(source_provider(app[UNIT_OF_WORK]))
 
 
 async def _check_agent_hours(_: web.Application) -> None:

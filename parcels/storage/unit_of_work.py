@@ -18,6 +18,9 @@ from sqlalchemy import Engine
 from parcels.storage.db import default_engine, session_scope
 from parcels.storage.handoff_store import SqlHandoffs
 from parcels.storage.repositories import ClaimRepository, HandoffRepository, ParcelRepository, SqlClaims, SqlParcels
+from parcels.storage.sign_in_store import SignInAttemptRepository, SqlSignInAttempts
+from parcels.storage.staff_store import SqlStaff, SqlStaffSessions, StaffRepository, StaffSessionRepository
+from parcels.storage.template_store import SqlTemplateVersions, TemplateVersionRepository
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,10 @@ class Repositories:
     parcels: ParcelRepository
     claims: ClaimRepository
     handoffs: HandoffRepository
+    staff: StaffRepository
+    staff_sessions: StaffSessionRepository
+    sign_in_attempts: SignInAttemptRepository
+    template_versions: TemplateVersionRepository
 
 
 class UnitOfWork(Protocol):
@@ -48,7 +55,15 @@ class SqlUnitOfWork:
     @contextmanager
     def _transaction(self) -> Iterator[Repositories]:
         with session_scope(self.engine) as session:
-            yield Repositories(SqlParcels(session), SqlClaims(session), SqlHandoffs(session))
+            yield Repositories(
+                parcels=SqlParcels(session),
+                claims=SqlClaims(session),
+                handoffs=SqlHandoffs(session),
+                staff=SqlStaff(session),
+                staff_sessions=SqlStaffSessions(session),
+                sign_in_attempts=SqlSignInAttempts(session),
+                template_versions=SqlTemplateVersions(session),
+            )
 
     def begin(self) -> AbstractContextManager[Repositories]:
         return self._transaction()

@@ -12,7 +12,7 @@ from parcels.storage.unit_of_work import SqlUnitOfWork
 from templates.manifest import manifest, samples
 from templates.renderer import render_message, set_source_provider
 from templates.validation import validate
-from templates.versions import history, published_source, shipped_source
+from templates.versions import history, shipped_source, source_provider
 from tests.processes import Stack
 
 UOW = SqlUnitOfWork()  # on the test database (DATABASE_URL)
@@ -34,7 +34,7 @@ def _key() -> tuple[str, str, str]:
 
 @pytest.fixture
 def provider():  # type: ignore[no-untyped-def]
-    previous = set_source_provider(published_source)
+    previous = set_source_provider(source_provider(SqlUnitOfWork()))
     yield
     set_source_provider(previous)
 
@@ -46,7 +46,7 @@ def test_a_marketer_edits_previews_and_publishes_a_template(
     from playwright.sync_api import expect, sync_playwright
 
     message, channel, locale = key = _key()
-    create_staff(EMAIL, "Marta Marketing", "marketer", PASSWORD, update=True)
+    create_staff(SqlUnitOfWork(), EMAIL, "Marta Marketing", "marketer", PASSWORD, update=True)
     shipped = shipped_source(*key)
     first_line = next(line for line in shipped.splitlines() if "{{ number }}" in line and not line.startswith("{%"))
     edited_line = first_line.replace("{{ number }}", "{{ number }} (editado en el navegador)", 1)
@@ -85,7 +85,7 @@ def test_a_marketer_edits_previews_and_publishes_a_template(
 
             page.click("#publish")  # refused: the problems are shown and the draft stays
             expect(page.locator("#publish-problems")).to_contain_text("Not published")
-            assert history(*key)[0].status == "draft"
+            assert history(SqlUnitOfWork(), *key)[0].status == "draft"
             assert "editado en el navegador" not in render_message(*key, sample)
 
             page.fill("#source", edited)
@@ -119,7 +119,7 @@ def test_an_agent_approves_a_claim_and_reads_its_history(stack: Stack, db: Engin
     register_shipments([shipment_record(number, product="STANDARD", paid_at="2026-11-02T10:00:00+01:00")])
     claim = make_claim(UOW, number, datetime(2026, 12, 2, tzinfo=UTC), "whatsapp", postal_code="28013").claim
     assert claim is not None
-    create_staff("agent@example.com", "Ana Agent", "agent", PASSWORD, update=True)
+    create_staff(SqlUnitOfWork(), "agent@example.com", "Ana Agent", "agent", PASSWORD, update=True)
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from parcels.staff import Role, create_staff
+from parcels.storage.unit_of_work import SqlUnitOfWork
 from tests.e2e.test_browser_chat import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import event_record, shipment_record
 from tests.processes import Stack
@@ -26,7 +27,7 @@ def test_shopper_and_agent_talk_live_then_the_assistant_answers_again(stack: Sta
     from playwright.sync_api import expect, sync_playwright
 
     now = datetime.now(UTC)
-    create_staff(EMAIL, "Lucía", Role.AGENT, PASSWORD)
+    create_staff(SqlUnitOfWork(), EMAIL, "Lucía", Role.AGENT, PASSWORD)
     headers = {"X-Api-Key": stack.api_key}
     record = shipment_record(NUMBER, order_ref="BROWSER-HANDOFF", paid_at=(now - timedelta(days=15)).isoformat())
     assert requests.post(f"{stack.web_url}/api/shipments", json=[record], headers=headers, timeout=30).ok

@@ -76,8 +76,8 @@ def wait_for(condition: Any, timeout: float = 20.0) -> Any:
 
 def test_an_agent_takes_over_writes_and_hands_back(stack: Stack) -> None:
     now = datetime.now(UTC)
-    create_staff("ana.handoff@example.com", "Ana", Role.AGENT, PASSWORD)
-    create_staff("bea.handoff@example.com", "Bea", Role.AGENT, PASSWORD)
+    create_staff(SqlUnitOfWork(), "ana.handoff@example.com", "Ana", Role.AGENT, PASSWORD)
+    create_staff(SqlUnitOfWork(), "bea.handoff@example.com", "Bea", Role.AGENT, PASSWORD)
     headers = {"X-Api-Key": stack.api_key}
     record = shipment_record(NUMBER, order_ref="HANDOFF-1", paid_at=(now - timedelta(days=15)).isoformat())
     assert requests.post(f"{stack.web_url}/api/shipments", json=[record], headers=headers, timeout=30).ok

@@ -118,7 +118,7 @@ def test_an_agent_on_one_web_reaches_a_chromium_shopper_whose_socket_is_on_the_o
 
     number = "LP00070700009999"
     register(production, [number], paid_days_ago=30)
-    create_staff("carla.prod@example.com", "Carla", Role.AGENT, PASSWORD)
+    create_staff(SqlUnitOfWork(), "carla.prod@example.com", "Carla", Role.AGENT, PASSWORD)
     entry_log = production.processes.logs / "entry.log"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -170,8 +170,8 @@ def test_an_agent_on_one_web_reaches_a_chromium_shopper_whose_socket_is_on_the_o
 
 
 async def test_agents_on_either_web_reach_a_shopper_on_either_rasa(production: Production, db) -> None:  # type: ignore[no-untyped-def]
-    create_staff("ana.prod@example.com", "Ana", Role.AGENT, PASSWORD)
-    create_staff("bea.prod@example.com", "Bea", Role.AGENT, PASSWORD)
+    create_staff(SqlUnitOfWork(), "ana.prod@example.com", "Ana", Role.AGENT, PASSWORD)
+    create_staff(SqlUnitOfWork(), "bea.prod@example.com", "Bea", Role.AGENT, PASSWORD)
     ana, bea = (
         Agent(production.web_urls[0], "ana.prod@example.com"),
         Agent(production.web_urls[1], "bea.prod@example.com"),

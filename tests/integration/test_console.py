@@ -9,9 +9,11 @@ from markupsafe import escape
 from sqlalchemy import Engine
 
 from parcels.staff import create_staff, verify_staff
+from parcels.storage.unit_of_work import SqlUnitOfWork
 from templates.manifest import manifest, samples, typed
 from templates.renderer import render_message, set_source_provider, source_provider
-from templates.versions import current, history, published_source, shipped_source
+from templates.versions import current, history, shipped_source
+from templates.versions import source_provider as published_sources
 from web.app import create_app
 from web.settings import Settings
 
@@ -19,6 +21,7 @@ PASSWORD = "correct horse battery"
 MARKETER, AGENT, ADMIN = "marketer@example.com", "agent@example.com", "admin@example.com"
 KEY = ("parcel_status", "web", "es")
 EDITOR = "/console/templates/parcel_status/web/es"
+UOW = SqlUnitOfWork()  # the default engine's: the test database
 
 
 def settings(secret: str | None = "console-test-secret", secure: bool | None = None) -> Settings:
@@ -34,9 +37,9 @@ def settings(secret: str | None = "console-test-secret", secure: bool | None = N
 
 @pytest.fixture
 def staff(db: Engine) -> None:
-    create_staff(MARKETER, "Marta Marketing", "marketer", PASSWORD)
-    create_staff(AGENT, "Ana Agent", "agent", PASSWORD)
-    create_staff(ADMIN, "Alba Admin", "admin", PASSWORD)
+    create_staff(UOW, MARKETER, "Marta Marketing", "marketer", PASSWORD)
+    create_staff(UOW, AGENT, "Ana Agent", "agent", PASSWORD)
+    create_staff(UOW, ADMIN, "Alba Admin", "admin", PASSWORD)
 
 
 @pytest.fixture
@@ -82,9 +85,9 @@ def test_passwords_are_argon2_hashes_and_verify(staff) -> None:  # type: ignore[
     with session_scope() as session:
         stored = session.scalar(select(StaffUser.password_hash).where(StaffUser.email == MARKETER))
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
-    assert verify_staff("  Marketer@Example.com ", PASSWORD).role == "marketer"
-    assert verify_staff(MARKETER, "wrong password!") is None
-    assert verify_staff("nobody@example.com", PASSWORD) is None
+    assert verify_staff(UOW, "  Marketer@Example.com ", PASSWORD).role == "marketer"
+    assert verify_staff(UOW, MARKETER, "wrong password!") is None
+    assert verify_staff(UOW, "nobody@example.com", PASSWORD) is None
 
 
 # --------------------------------------------------------------------------- signing in
@@ -186,7 +189,7 @@ async def test_posts_without_the_csrf_token_are_refused(client) -> None:  # type
     assert (await client.post("/console/api/preview", json=body)).status == 403
     assert (await client.post("/console/api/preview", json=body, headers={"X-CSRF-Token": "nope"})).status == 403
     assert (await client.post("/console/logout", data={})).status == 403
-    assert history(*KEY) == []
+    assert history(UOW, *KEY) == []
 
 
 async def test_an_agent_may_not_edit_templates(client) -> None:  # type: ignore[no-untyped-def]
@@ -274,7 +277,7 @@ async def test_save_a_draft_publish_it_and_customers_get_it(client) -> None:  # 
     form = {"source": new_text, "comment": "más corto", "action": "draft", "csrf_token": csrf}
     response = await client.post(EDITOR, data=form, allow_redirects=False)
     assert response.status == 303
-    [draft] = history(*KEY)
+    [draft] = history(UOW, *KEY)
     assert (draft.number, draft.status, draft.author, draft.comment) == (1, "draft", MARKETER, "más corto")
     assert render_message(*KEY, sample) == shipped  # a draft is never sent
 
@@ -286,7 +289,7 @@ async def test_save_a_draft_publish_it_and_customers_get_it(client) -> None:  # 
     form = {"source": new_text, "comment": "", "action": "publish", "csrf_token": csrf}
     response = await client.post(EDITOR, data=form, allow_redirects=False)
     assert response.status == 303
-    [version] = history(*KEY)  # the waiting draft with the same text was published, not copied
+    [version] = history(UOW, *KEY)  # the waiting draft with the same text was published, not copied
     assert version.status == "published"
     assert render_message(*KEY, sample) == f"¡Hola! {sample['number']} va de camino."
     listing = await (await client.get("/console/templates")).text()
@@ -303,10 +306,10 @@ async def test_a_failing_version_is_not_published_and_stays_a_draft(client) -> N
     html = await response.text()
     assert "Not published" in html and "numero" in html and "line 1" in html
     assert "Hola {{ numero }}" in html  # the text is still in the editor
-    [draft] = history(*KEY)
+    [draft] = history(UOW, *KEY)
     assert draft.status == "draft" and draft.source == "Hola {{ numero }}"
     assert render_message(*KEY, sample) == shipped
-    assert current(*KEY)[1] is None
+    assert current(UOW, *KEY)[1] is None
 
 
 async def test_roll_back_and_compare(client) -> None:  # type: ignore[no-untyped-def]
@@ -315,8 +318,8 @@ async def test_roll_back_and_compare(client) -> None:  # type: ignore[no-untyped
     for text in ("Primera {{ number }}", "Segunda {{ number }}"):
         form = {"source": text, "action": "publish", "csrf_token": csrf}
         assert (await client.post(EDITOR, data=form, allow_redirects=False)).status == 303
-    second, first = history(*KEY)
-    assert published_source(*KEY) == "Segunda {{ number }}"
+    second, first = history(UOW, *KEY)
+    assert published_sources(UOW)(*KEY) == "Segunda {{ number }}"
 
     html = await (await client.get(f"{EDITOR}?a={first.id}&b={second.id}")).text()
     assert '<span class="diff__del">-Primera {{ number }}</span>' in html
@@ -330,7 +333,7 @@ async def test_roll_back_and_compare(client) -> None:  # type: ignore[no-untyped
         f"{EDITOR}/rollback", data={"version_id": str(first.id), "csrf_token": csrf}, allow_redirects=False
     )
     assert response.status == 303
-    newest = history(*KEY)[0]
+    newest = history(UOW, *KEY)[0]
     assert (newest.number, newest.status, newest.source) == (3, "published", "Primera {{ number }}")
     assert "rollback to version 1" in (newest.comment or "")
     sample = samples("parcel_status")[0]
@@ -343,7 +346,7 @@ async def test_roll_back_and_compare(client) -> None:  # type: ignore[no-untyped
         data={"version_id": str(first.id), "csrf_token": csrf},
         allow_redirects=False,
     )
-    assert other.status == 303 and len(history("parcel_status", "web", "en")) == 0  # another template's version
+    assert other.status == 303 and len(history(UOW, "parcel_status", "web", "en")) == 0  # another template's version
 
 
 async def test_an_unknown_template_is_not_found(client) -> None:  # type: ignore[no-untyped-def]

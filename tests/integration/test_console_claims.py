@@ -23,8 +23,8 @@ NUMBER = "LP00012345678904"  # STANDARD: granted on application, so it waits for
 
 @pytest.fixture
 async def client(aiohttp_client, db: Engine):  # type: ignore[no-untyped-def]
-    create_staff(MARKETER, "Marta Marketing", "marketer", PASSWORD)
-    create_staff(AGENT, "Ana Agent", "agent", PASSWORD)
+    create_staff(SqlUnitOfWork(), MARKETER, "Marta Marketing", "marketer", PASSWORD)
+    create_staff(SqlUnitOfWork(), AGENT, "Ana Agent", "agent", PASSWORD)
     previous = set_source_provider(None)
     yield await aiohttp_client(create_app(settings()))
     set_source_provider(previous)

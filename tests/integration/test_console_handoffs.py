@@ -21,8 +21,8 @@ UOW = SqlUnitOfWork()  # on the test database (DATABASE_URL)
 
 @pytest.fixture
 async def client(aiohttp_client, db: Engine):  # type: ignore[no-untyped-def]
-    create_staff(MARKETER, "Marta Marketing", "marketer", PASSWORD)
-    create_staff(AGENT, "Ana Agent", "agent", PASSWORD)
+    create_staff(SqlUnitOfWork(), MARKETER, "Marta Marketing", "marketer", PASSWORD)
+    create_staff(SqlUnitOfWork(), AGENT, "Ana Agent", "agent", PASSWORD)
     previous = set_source_provider(None)
     # No Rasa at this address: what needs it says so.
     yield await aiohttp_client(create_app(dataclasses.replace(settings(), rasa_url="http://127.0.0.1:9")))

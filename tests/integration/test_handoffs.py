@@ -33,8 +33,8 @@ UOW = SqlUnitOfWork()  # on the test database (DATABASE_URL)
 @pytest.fixture
 def agents(db: Engine):  # type: ignore[no-untyped-def]
     return (
-        create_staff("ana@example.com", "Ana", Role.AGENT, "a-long-password-1"),
-        create_staff("bea@example.com", "Bea", Role.AGENT, "a-long-password-2"),
+        create_staff(SqlUnitOfWork(), "ana@example.com", "Ana", Role.AGENT, "a-long-password-1"),
+        create_staff(SqlUnitOfWork(), "bea@example.com", "Bea", Role.AGENT, "a-long-password-2"),
     )
 
 

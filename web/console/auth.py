@@ -17,6 +17,7 @@ from web.clients import client_address
 from web.console.pages import EDITORS, PREFIX, STAFF, render, safe_next, see_other, signed_in_staff, staff_only
 from web.console.sessions import flash, session_token, start_signed_in
 from web.forms import read_form
+from web.keys import UNIT_OF_WORK
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -49,7 +50,8 @@ async def login(request: web.Request) -> web.StreamResponse:
         return await render(request, "login", context, status=400)
     trusted_proxies = request.app[TRUSTED_PROXIES]
     address = client_address(request, trusted_proxies)
-    outcome = await asyncio.to_thread(attempt_sign_in, email, password, address, datetime.now(UTC))
+    uow = request.config_dict[UNIT_OF_WORK]
+    outcome = await asyncio.to_thread(attempt_sign_in, uow, email, password, address, datetime.now(UTC))
     if outcome.locked:
         minutes = max(1, math.ceil(outcome.wait.total_seconds() / 60))
         log.warning("console: sign-in refused, too many failures for %r or from %s", email, address)
@@ -61,7 +63,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         context["error"] = WRONG
         return await render(request, "login", context, status=401)
     staff = outcome.staff
-    await start_signed_in(request, await asyncio.to_thread(open_session, staff.id, datetime.now(UTC)))
+    await start_signed_in(request, await asyncio.to_thread(open_session, uow, staff.id, datetime.now(UTC)))
     log.info("console: %s signed in (%s) from %s", staff.email, staff.role, address)
     return see_other(target or _home_for(staff.role))
 
@@ -69,7 +71,7 @@ async def login(request: web.Request) -> web.StreamResponse:
 @routes.post("/logout")
 async def logout(request: web.Request) -> web.StreamResponse:
     if (token := await session_token(request)) is not None:
-        await asyncio.to_thread(revoke_session, token, datetime.now(UTC))
+        await asyncio.to_thread(revoke_session, request.config_dict[UNIT_OF_WORK], token, datetime.now(UTC))
     session = await get_session(request)
     session.invalidate()
     await flash(request, "info", "You have signed out.")

@@ -11,15 +11,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy.exc import SQLAlchemyError
 
 from parcels.check import shipment_variables
+from parcels.storage.unit_of_work import UnitOfWork
 from parcels.tracking_numbers import find_tracking_numbers
 from templates.manifest import manifest, samples
 from templates.versions import (
     MAX_SOURCE,
     PublishRefused,
-    UnknownTemplate,
     Version,
     VersionNotFound,
     VersionStatus,
@@ -27,7 +26,8 @@ from templates.versions import (
     diff,
     get_version,
     history,
-    publish,
+    keep_draft,
+    publish_text,
     rollback,
     save_draft,
     shipped_source,
@@ -38,6 +38,7 @@ from web.console.previews import PREVIEWS, PreviewRefused
 from web.console.sessions import flash
 from web.forms import read_form
 from web.json_body import BadBody, read_json
+from web.keys import UNIT_OF_WORK
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -59,8 +60,8 @@ class State:
     versions: list[Version]
 
 
-def state_of(message: str, channel: str, locale: str) -> State:
-    versions = history(message, channel, locale)
+def state_of(uow: UnitOfWork, message: str, channel: str, locale: str) -> State:
+    versions = history(uow, message, channel, locale)
     published = [v for v in versions if v.status == VersionStatus.PUBLISHED]
     in_use = max(published, key=lambda v: (v.published_at, v.id)) if published else None
     newest = versions[0] if versions else None
@@ -85,7 +86,7 @@ def version_view(version: Version, in_use: Version | None) -> dict[str, Any]:
     }
 
 
-def catalogue() -> tuple[list[str], list[dict[str, Any]]]:
+def catalogue(uow: UnitOfWork) -> tuple[list[str], list[dict[str, Any]]]:
     """The channels, and per message its description and, by channel, each locale's state."""
     channels = sorted(
         {c for spec in manifest().values() for c in spec["channels"]}, key=["web", "whatsapp", "sms"].index
@@ -95,7 +96,7 @@ def catalogue() -> tuple[list[str], list[dict[str, Any]]]:
         cells: dict[str, list[dict[str, Any]]] = {channel: [] for channel in channels}
         for channel in spec["channels"]:
             for locale in spec["locales"]:
-                state = state_of(message, channel, locale)
+                state = state_of(uow, message, channel, locale)
                 cells[channel].append(
                     {
                         "channel": channel,
@@ -186,10 +187,7 @@ async def preview_api(request: web.Request) -> web.StreamResponse:
         number = candidates[0].number
     if len(source) > MAX_SOURCE:
         return web.json_response({"error": f"the template is longer than {MAX_SOURCE} characters"}, status=400)
-    try:
-        check_key(message, channel, locale)
-    except UnknownTemplate as error:
-        return web.json_response({"error": str(error)}, status=404)
+    check_key(message, channel, locale)
     try:
         result = await preview_for(request, message, channel, locale, source, sample, number)
     except PreviewRefused as refused:
@@ -203,26 +201,19 @@ async def preview_api(request: web.Request) -> web.StreamResponse:
 @routes.get("/templates")
 @staff_only(*EDITORS)
 async def catalogue_page(request: web.Request) -> web.StreamResponse:
-    try:
-        channels, rows = await asyncio.to_thread(catalogue)
-    except SQLAlchemyError:
-        log.exception("console: reading template versions failed")
-        return await render(request, "error", {"error": "The database is unavailable; try again."}, status=503)
+    channels, rows = await asyncio.to_thread(catalogue, request.config_dict[UNIT_OF_WORK])
     return await render(request, "catalogue", {"channels": channels, "rows": rows})
 
 
 def _key_of(request: web.Request) -> tuple[str, str, str]:
     info = request.match_info
     message, channel, locale = info["message"], info["channel"], info["locale"]
-    try:
-        check_key(message, channel, locale)
-    except UnknownTemplate as error:
-        raise web.HTTPNotFound(text=str(error)) from None
+    check_key(message, channel, locale)  # UnknownTemplate: the error middleware's 404 page says which
     return message, channel, locale
 
 
 def _compare(
-    message: str, channel: str, locale: str, state: State, first: str, second: str
+    uow: UnitOfWork, message: str, channel: str, locale: str, state: State, first: str, second: str
 ) -> tuple[dict[str, Any] | None, str | None]:
     """The diff of two versions, named by id, ``shipped`` or ``current``; or an error."""
 
@@ -235,7 +226,7 @@ def _compare(
             return state.in_use.source, f"in use (version {state.in_use.number})"
         if not name.isdigit():
             raise VersionNotFound(name)
-        version = get_version(int(name))
+        version = get_version(uow, int(name))
         if (version.message, version.channel, version.locale) != (message, channel, locale):
             raise VersionNotFound(name)
         return version.source, f"version {version.number}"
@@ -261,10 +252,10 @@ def _compare(
 
 
 def editor_context(
-    message: str, channel: str, locale: str, query: dict[str, str], source: str | None = None
+    uow: UnitOfWork, message: str, channel: str, locale: str, query: dict[str, str], source: str | None = None
 ) -> dict[str, Any]:
     spec = manifest()[message]
-    state = state_of(message, channel, locale)
+    state = state_of(uow, message, channel, locale)
     if source is None:
         if state.draft is not None:
             source = state.draft.source
@@ -277,7 +268,7 @@ def editor_context(
     sample = sample if sample < len(all_samples) else 0
     comparison, compare_error = None, None
     if query.get("a") and query.get("b"):
-        comparison, compare_error = _compare(message, channel, locale, state, query["a"], query["b"])
+        comparison, compare_error = _compare(uow, message, channel, locale, state, query["a"], query["b"])
     return {
         "message": message,
         "channel": channel,
@@ -305,24 +296,16 @@ def editor_context(
 @staff_only(*EDITORS)
 async def editor_page(request: web.Request) -> web.StreamResponse:
     message, channel, locale = _key_of(request)
-    context = await asyncio.to_thread(editor_context, message, channel, locale, dict(request.query))
+    uow = request.config_dict[UNIT_OF_WORK]
+    context = await asyncio.to_thread(editor_context, uow, message, channel, locale, dict(request.query))
     return await render(request, "editor", await with_preview(request, context))
-
-
-def _draft_for_publishing(
-    message: str, channel: str, locale: str, source: str, author: str, comment: str | None
-) -> Version:
-    """The waiting draft when the text is the same, else a new draft of the text."""
-    state = state_of(message, channel, locale)
-    if state.draft is not None and state.draft.source == source:
-        return state.draft
-    return save_draft(message, channel, locale, source, author, datetime.now(UTC), comment)
 
 
 @routes.post(KEY)
 @staff_only(*EDITORS)
 async def save(request: web.Request) -> web.StreamResponse:
     message, channel, locale = _key_of(request)
+    uow = request.config_dict[UNIT_OF_WORK]
     form = await read_form(request)
     source = str(form.get("source", "")).replace("\r\n", "\n")
     comment = str(form.get("comment", "")).strip()[:500] or None
@@ -334,17 +317,21 @@ async def save(request: web.Request) -> web.StreamResponse:
         return see_other(url)
     if action == "draft":
         draft = await asyncio.to_thread(
-            save_draft, message, channel, locale, source, author, datetime.now(UTC), comment
+            save_draft, uow, message, channel, locale, source, author, datetime.now(UTC), comment
         )
         await flash(request, "ok", f"Draft {draft.number} saved. Customers still get the version in use.")
         return see_other(url)
     if action != "publish":
         return web.Response(status=400, text="400: choose Save draft or Publish")
-    draft = await asyncio.to_thread(_draft_for_publishing, message, channel, locale, source, author, comment)
     try:
-        version = await asyncio.to_thread(publish, draft.id, author, datetime.now(UTC))
+        version = await asyncio.to_thread(
+            publish_text, uow, message, channel, locale, source, author, datetime.now(UTC), comment
+        )
     except PublishRefused as refused:
-        context = await asyncio.to_thread(editor_context, message, channel, locale, {}, source)
+        draft = await asyncio.to_thread(
+            keep_draft, uow, message, channel, locale, source, author, datetime.now(UTC), comment
+        )
+        context = await asyncio.to_thread(editor_context, uow, message, channel, locale, {}, source)
         context["problems"] = [{"kind": p.kind, "message": p.message, "line": p.line} for p in refused.problems]
         context["refused_number"] = draft.number
         return await render(request, "editor", await with_preview(request, context), status=422)
@@ -359,16 +346,17 @@ async def roll_back(request: web.Request) -> web.StreamResponse:
     message, channel, locale = _key_of(request)
     form = await read_form(request)
     url = f"{PREFIX}/templates/{message}/{channel}/{locale}"
+    uow = request.config_dict[UNIT_OF_WORK]
     version_id = str(form.get("version_id", ""))
     try:
-        old = await asyncio.to_thread(get_version, int(version_id)) if version_id.isdigit() else None
+        old = await asyncio.to_thread(get_version, uow, int(version_id)) if version_id.isdigit() else None
     except VersionNotFound:
         old = None
     if old is None or (old.message, old.channel, old.locale) != (message, channel, locale):
         await flash(request, "error", "There is no such version of this template.")
         return see_other(url)
     try:
-        version = await asyncio.to_thread(rollback, old.id, request[STAFF].email, datetime.now(UTC))
+        version = await asyncio.to_thread(rollback, uow, old.id, request[STAFF].email, datetime.now(UTC))
     except PublishRefused as refused:
         await flash(request, "error", f"Version {old.number} no longer passes validation: {refused}")
         return see_other(url)

@@ -15,6 +15,7 @@ from parcels.sign_in import staff_of_session
 from parcels.staff import Role, StaffMember
 from templates.renderer import environment
 from web.console.sessions import Handler, csrf_token, session_token, take_flashes
+from web.keys import UNIT_OF_WORK
 
 PREFIX = "/console"
 STAFF = web.RequestKey("console_staff", StaffMember)  # the signed-in staff member
@@ -84,7 +85,9 @@ def safe_next(target: str | None) -> str | None:
 async def signed_in_staff(request: web.Request) -> StaffMember | None:
     """Who this request's cookie signs in, per the database: None when signed out, expired or deactivated."""
     token = await session_token(request)
-    return None if token is None else await asyncio.to_thread(staff_of_session, token, datetime.now(UTC))
+    if token is None:
+        return None
+    return await asyncio.to_thread(staff_of_session, request.config_dict[UNIT_OF_WORK], token, datetime.now(UTC))
 
 
 def staff_only(

@@ -15,6 +15,7 @@ from parcels.sign_in import Limits, attempt_sign_in, wait_for
 from parcels.staff import create_staff
 from parcels.storage.db import session_scope
 from parcels.storage.models import SignInAttempt
+from parcels.storage.unit_of_work import SqlUnitOfWork
 from tests.integration.test_console import MARKETER, PASSWORD, csrf_of, sign_in
 from tests.integration.test_console import settings as console_settings
 from web.app import create_app
@@ -22,11 +23,12 @@ from web.settings import Settings
 
 NOW = datetime(2026, 12, 2, 10, tzinfo=UTC)
 LIMITS = Limits()
+UOW = SqlUnitOfWork()  # the default engine's: the test database
 
 
 @pytest.fixture
 def marketer(db: Engine) -> None:
-    create_staff(MARKETER, "Marta Marketing", "marketer", PASSWORD)
+    create_staff(UOW, MARKETER, "Marta Marketing", "marketer", PASSWORD)
 
 
 def test_the_lock_ends_when_the_oldest_counted_failure_leaves_the_window() -> None:
@@ -38,39 +40,39 @@ def test_the_lock_ends_when_the_oldest_counted_failure_leaves_the_window() -> No
 
 def test_an_account_locks_after_five_failures_whatever_the_address(marketer: None) -> None:
     for n in range(5):
-        assert attempt_sign_in(MARKETER, "wrong", f"10.0.0.{n}", NOW).staff is None
-    locked = attempt_sign_in(MARKETER, PASSWORD, "10.0.0.99", NOW + timedelta(seconds=1))
+        assert attempt_sign_in(UOW, MARKETER, "wrong", f"10.0.0.{n}", NOW).staff is None
+    locked = attempt_sign_in(UOW, MARKETER, PASSWORD, "10.0.0.99", NOW + timedelta(seconds=1))
     assert locked.locked and locked.staff is None
-    later = attempt_sign_in(MARKETER, PASSWORD, "10.0.0.99", NOW + LIMITS.window)
+    later = attempt_sign_in(UOW, MARKETER, PASSWORD, "10.0.0.99", NOW + LIMITS.window)
     assert later.staff is not None
 
 
 def test_an_address_locks_after_twenty_failures_whatever_the_emails(marketer: None) -> None:
     for n in range(LIMITS.per_address):
-        assert not attempt_sign_in(f"guess{n}@example.com", "wrong", "192.0.2.7", NOW).locked
-    assert attempt_sign_in(MARKETER, PASSWORD, "192.0.2.7", NOW).locked
-    assert attempt_sign_in(MARKETER, PASSWORD, "192.0.2.8", NOW).staff is not None  # another address is not held
+        assert not attempt_sign_in(UOW, f"guess{n}@example.com", "wrong", "192.0.2.7", NOW).locked
+    assert attempt_sign_in(UOW, MARKETER, PASSWORD, "192.0.2.7", NOW).locked
+    assert attempt_sign_in(UOW, MARKETER, PASSWORD, "192.0.2.8", NOW).staff is not None  # another address is not held
 
 
 def test_failing_on_ten_thousand_other_emails_does_not_unlock_an_account(marketer: None) -> None:
     for _ in range(5):
-        attempt_sign_in(MARKETER, "wrong", "198.51.100.1", NOW)
+        attempt_sign_in(UOW, MARKETER, "wrong", "198.51.100.1", NOW)
     spray = [
         {"email": f"other{n}@example.com", "address": f"203.0.{n // 250}.{n % 250}", "succeeded": False, "at": NOW}
         for n in range(10_000)
     ]
     with session_scope() as session:
         session.execute(insert(SignInAttempt), spray)
-    assert attempt_sign_in(MARKETER, PASSWORD, "198.51.100.2", NOW + timedelta(minutes=1)).locked
+    assert attempt_sign_in(UOW, MARKETER, PASSWORD, "198.51.100.2", NOW + timedelta(minutes=1)).locked
 
 
 def test_a_success_clears_the_accounts_failures_but_not_the_addresss(marketer: None) -> None:
     for _ in range(4):
-        attempt_sign_in(MARKETER, "wrong", "10.1.1.1", NOW)
-    assert attempt_sign_in(MARKETER, PASSWORD, "10.1.1.1", NOW).staff is not None
+        attempt_sign_in(UOW, MARKETER, "wrong", "10.1.1.1", NOW)
+    assert attempt_sign_in(UOW, MARKETER, PASSWORD, "10.1.1.1", NOW).staff is not None
     for _ in range(4):
-        attempt_sign_in(MARKETER, "wrong", "10.1.1.1", NOW + timedelta(seconds=1))
-    assert attempt_sign_in(MARKETER, PASSWORD, "10.1.1.1", NOW + timedelta(seconds=2)).staff is not None
+        attempt_sign_in(UOW, MARKETER, "wrong", "10.1.1.1", NOW + timedelta(seconds=1))
+    assert attempt_sign_in(UOW, MARKETER, PASSWORD, "10.1.1.1", NOW + timedelta(seconds=2)).staff is not None
 
 
 @pytest.mark.parametrize(("email", "password"), [(MARKETER, ""), ("", ""), ("", PASSWORD), ("nobody@x.org", "a")])
@@ -89,7 +91,7 @@ def test_every_try_costs_one_password_hash(
             return getattr(real, name)
 
     monkeypatch.setattr(staff_module, "_hasher", Counting())
-    assert attempt_sign_in(email, password, "10.2.2.2", NOW).staff is None
+    assert attempt_sign_in(UOW, email, password, "10.2.2.2", NOW).staff is None
     assert len(calls) == 1
 
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from parcels.staff import create_staff
+from parcels.storage.unit_of_work import SqlUnitOfWork
 from templates.manifest import samples
 from templates.preview import preview
 from templates.renderer import MAX_SECONDS
@@ -79,7 +80,7 @@ def test_no_source_makes_the_preview_raise(source: str) -> None:
 @pytest.fixture
 async def signed_in(aiohttp_client, db: Engine):  # type: ignore[no-untyped-def]
     """A marketer's client, signed in, and the CSRF token of the promise editor."""
-    create_staff(MARKETER, "Marta Marketing", "marketer", PASSWORD)
+    create_staff(SqlUnitOfWork(), MARKETER, "Marta Marketing", "marketer", PASSWORD)
     client = await aiohttp_client(create_app(console_settings()))
     assert (await sign_in(client)).status == 303
     return client, csrf_of(await (await client.get(EDITOR)).text())
@@ -119,9 +120,9 @@ async def test_the_editor_opens_a_draft_that_cannot_render(signed_in) -> None:  
     for source in BROKEN_SOURCES:
         if "\x00" in source:  # no database keeps a NUL: such a draft is refused, never stored
             with pytest.raises(ValueError, match="NUL"):
-                save_draft("promise", "web", "es", source, MARKETER, datetime.now(UTC), None)
+                save_draft(SqlUnitOfWork(), "promise", "web", "es", source, MARKETER, datetime.now(UTC), None)
             continue
-        save_draft("promise", "web", "es", source, MARKETER, datetime.now(UTC), None)
+        save_draft(SqlUnitOfWork(), "promise", "web", "es", source, MARKETER, datetime.now(UTC), None)
         response = await client.get(EDITOR)
         assert response.status == 200, (source, response.status)
 
