@@ -34,7 +34,7 @@ def parcels_in_question(tracker: Tracker) -> list[Candidate]:
 
 
 async def _check(candidates: list[Candidate]) -> list[PromiseAnswer]:
-    return await asyncio.to_thread(check_candidates, candidates, datetime.now(UTC))
+    return await asyncio.to_thread(check_candidates, UNIT_OF_WORK, candidates, datetime.now(UTC))
 
 
 async def explain_promises(

@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.compensation import explain_promises
 from actions.handoff import fallbacks_in_a_row, hand_over
 from actions.replies import REFUSAL_RESPONSES, refusal_of, say
+from actions.storage import UNIT_OF_WORK
 from parcels.handoffs import Reason
 from parcels.track import Finding, answer_message, track_candidates
 from parcels.tracking_numbers import Candidate, find_tracking_numbers
@@ -26,7 +27,7 @@ async def answer_parcels(
     dispatcher: CollectingDispatcher, tracker: Tracker, candidates: list[Candidate]
 ) -> list[EventType]:
     try:
-        answers = await asyncio.to_thread(track_candidates, candidates, datetime.now(UTC))
+        answers = await asyncio.to_thread(track_candidates, UNIT_OF_WORK, candidates, datetime.now(UTC))
     except SQLAlchemyError:
         log.exception("tracking lookup failed")
         dispatcher.utter_message(response="utter_tracking_unavailable")

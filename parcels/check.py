@@ -7,14 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine
-
 from parcels.claim_records import ClaimView
 from parcels.policy import Policy, current_policy
 from parcels.promise import PromiseDecision, decide
-from parcels.storage import queries
-from parcels.storage.db import session_scope
-from parcels.storage.repositories import claim_view
+from parcels.storage.unit_of_work import UnitOfWork
 from parcels.track import Finding, answer_message, finding_of, track_candidates
 from parcels.tracking_numbers import Candidate
 
@@ -28,22 +24,20 @@ class PromiseAnswer:
 
 
 def check_candidates(
-    candidates: Iterable[Candidate], now: datetime, engine: Engine | None = None, policy: Policy | None = None
+    uow: UnitOfWork, candidates: Iterable[Candidate], now: datetime, policy: Policy | None = None
 ) -> list[PromiseAnswer]:
     policy = policy or current_policy()
     candidates = list(candidates)
-    valid = [c.number for c in candidates if c.valid]
-    with session_scope(engine) as session:
-        found = queries.shipments_with_events(session, valid)
-        keys = queries.order_keys(session, list(found))
-        claims = queries.claims_for_orders(session, set(keys.values()))
-        claim_views = {number: claim_view(claims[key]) for number, key in keys.items() if key in claims}
+    with uow.begin() as repos:
+        found = repos.parcels.find([c.number for c in candidates if c.valid])
+        claims = repos.claims.for_orders({parcel.order_key for parcel in found.values()})
     answers = []
     for candidate in candidates:
         finding = finding_of(candidate, found)
-        if finding is Finding.FOUND:
-            decision = decide(*found[candidate.number], policy, now)
-            answers.append(PromiseAnswer(candidate.number, finding, decision, claim_views.get(candidate.number)))
+        parcel = found.get(candidate.number)
+        if parcel is not None and finding is Finding.FOUND:
+            decision = decide(parcel.facts, parcel.events, policy, now)
+            answers.append(PromiseAnswer(candidate.number, finding, decision, claims.get(parcel.order_key)))
         else:
             answers.append(PromiseAnswer(candidate.number, finding))
     return answers
@@ -91,16 +85,16 @@ def promise_variables(decision: PromiseDecision, claim: ClaimView | None, policy
     }
 
 
-def shipment_variables(number: str, now: datetime, engine: Engine | None = None) -> dict[str, Any] | None:
+def shipment_variables(uow: UnitOfWork, number: str, now: datetime) -> dict[str, Any] | None:
     """Every catalogue variable a real shipment can give (None: no such shipment), for previews.
 
     Nothing personal is in it: no name, phone, e-mail or address, only the parcel's own facts.
     """
     policy = current_policy()
-    [answer] = check_candidates([Candidate(number)], now, engine, policy)
+    [answer] = check_candidates(uow, [Candidate(number)], now, policy)
     if answer.decision is None:
         return None
-    [tracked] = track_candidates([Candidate(number)], now, engine)
+    [tracked] = track_candidates(uow, [Candidate(number)], now)
     _, status = answer_message(tracked)
     decision, claim = answer.decision, answer.claim
     variables = {**status, **promise_variables(decision, claim, policy)}

@@ -7,12 +7,9 @@ from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine
-
 from parcels.status import ParcelStatus, summarize
-from parcels.storage.db import session_scope
-from parcels.storage.queries import shipments_with_events
-from parcels.tracking_numbers import Candidate, Problem, find_tracking_numbers
+from parcels.storage.unit_of_work import UnitOfWork
+from parcels.tracking_numbers import Candidate, Problem
 
 
 class Finding(enum.StrEnum):
@@ -38,21 +35,17 @@ def finding_of(candidate: Candidate, known: Container[str]) -> Finding:
     return Finding.FOUND if candidate.number in known else Finding.UNKNOWN
 
 
-def track_candidates(candidates: Iterable[Candidate], now: datetime, engine: Engine | None = None) -> list[TrackAnswer]:
+def track_candidates(uow: UnitOfWork, candidates: Iterable[Candidate], now: datetime) -> list[TrackAnswer]:
     candidates = list(candidates)
-    with session_scope(engine) as session:
-        found = shipments_with_events(session, [c.number for c in candidates if c.valid])
+    with uow.begin() as repos:
+        found = repos.parcels.find([c.number for c in candidates if c.valid])
     answers = []
     for candidate in candidates:
         finding = finding_of(candidate, found)
-        status = summarize(*found[candidate.number], now) if finding is Finding.FOUND else None
+        parcel = found.get(candidate.number)
+        status = summarize(parcel.facts, parcel.events, now) if parcel and finding is Finding.FOUND else None
         answers.append(TrackAnswer(candidate.number, finding, status))
     return answers
-
-
-def track_text(text: str, now: datetime, engine: Engine | None = None) -> list[TrackAnswer]:
-    """Answer every tracking number written in ``text`` (none found: an empty list)."""
-    return track_candidates(find_tracking_numbers(text), now, engine)
 
 
 def answer_message(answer: TrackAnswer) -> tuple[str, dict[str, object]]:

@@ -62,6 +62,9 @@ class MemoryParcels:
     def get(self, tracking_number: str) -> Parcel | None:
         return self._state.parcels.get(tracking_number)
 
+    def find(self, tracking_numbers: Collection[str]) -> dict[str, Parcel]:
+        return {n: self._state.parcels[n] for n in tracking_numbers if n in self._state.parcels}
+
 
 class MemoryClaims:
     def __init__(self, state: MemoryState) -> None:

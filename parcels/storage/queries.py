@@ -112,6 +112,14 @@ def _first(events: list[TrackingEvent], kinds: set[EventKind]) -> datetime | Non
     return next((e.occurred_at for e in events if e.kind in kinds), None)
 
 
+def shipments_by_number(session: Session, tracking_numbers: Collection[str]) -> list[Shipment]:
+    """The shipments among ``tracking_numbers`` that exist, their customers loaded."""
+    if not tracking_numbers:
+        return []
+    query = select(Shipment).where(Shipment.tracking_number.in_(tracking_numbers))
+    return list(session.scalars(query.options(selectinload(Shipment.customer))))
+
+
 def shipment_with_events(session: Session, tracking_number: str) -> tuple[Shipment, ShipmentFacts, list[Event]] | None:
     """One shipment (row and facts, its customer loaded) with its events in time order."""
     row = session.scalars(
@@ -127,16 +135,6 @@ def claims_for_orders(session: Session, order_keys: Collection[str]) -> dict[str
         return {}
     rows = session.scalars(select(Claim).where(Claim.order_key.in_(order_keys)))
     return {row.order_key: row for row in rows}
-
-
-def order_keys(session: Session, tracking_numbers: Collection[str]) -> dict[str, str]:
-    """Each shipment's order key: its order reference, or its own tracking number without one."""
-    if not tracking_numbers:
-        return {}
-    rows = session.execute(
-        select(Shipment.tracking_number, Shipment.order_ref).where(Shipment.tracking_number.in_(tracking_numbers))
-    )
-    return {number: order_key(number, order_ref) for number, order_ref in rows}
 
 
 def order_key(tracking_number: str, order_ref: str | None) -> str:

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from parcels.claim_records import ActorKind, ClaimStatus, ClaimView, Parcel, TransitionView
 from parcels.handoff_records import ActionView, HandoffView, NoteView, Reason
+from parcels.status import Event, ShipmentFacts
 from parcels.storage import queries
-from parcels.storage.models import Claim, ClaimTransition
+from parcels.storage.models import Claim, ClaimTransition, Shipment
 
 
 class DuplicateClaim(Exception):
@@ -31,6 +32,10 @@ class DuplicateHandoff(Exception):
 
 class ParcelRepository(Protocol):
     def get(self, tracking_number: str) -> Parcel | None: ...
+
+    def find(self, tracking_numbers: Collection[str]) -> dict[str, Parcel]:
+        """The parcels among ``tracking_numbers`` that are ours, by number."""
+        ...
 
 
 class ClaimRepository(Protocol):
@@ -138,16 +143,22 @@ class SqlParcels:
 
     def get(self, tracking_number: str) -> Parcel | None:
         found = queries.shipment_with_events(self._session, tracking_number)
-        if found is None:
-            return None
-        row, facts, events = found
-        return Parcel(
-            id=row.id,
-            facts=facts,
-            events=events,
-            order_key=queries.order_key(row.tracking_number, row.order_ref),
-            customer_phone=row.customer.phone if row.customer is not None else None,
-        )
+        return None if found is None else _parcel(*found)
+
+    def find(self, tracking_numbers: Collection[str]) -> dict[str, Parcel]:
+        rows = queries.shipments_by_number(self._session, tracking_numbers)
+        found = queries.facts_with_events(self._session, rows)
+        return {row.tracking_number: _parcel(row, *found[row.tracking_number]) for row in rows}
+
+
+def _parcel(row: Shipment, facts: ShipmentFacts, events: list[Event]) -> Parcel:
+    return Parcel(
+        id=row.id,
+        facts=facts,
+        events=events,
+        order_key=queries.order_key(row.tracking_number, row.order_ref),
+        customer_phone=row.customer.phone if row.customer is not None else None,
+    )
 
 
 class SqlClaims:

@@ -110,7 +110,7 @@ def test_the_claim_window_closes(parcels: None) -> None:
 
 def test_the_check_shows_an_existing_claim(parcels: None) -> None:
     make_claim(UOW, LATE, NOW, "web", postal_code="28013")
-    answers = check_candidates(find_tracking_numbers(f"{LATE} {SAME_ORDER} {ON_TIME}"), NOW)
+    answers = check_candidates(SqlUnitOfWork(), find_tracking_numbers(f"{LATE} {SAME_ORDER} {ON_TIME}"), NOW)
     assert [a.claim is not None for a in answers] == [True, True, False]
 
 

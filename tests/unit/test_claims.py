@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from parcels.check import check_candidates
 from parcels.claim_records import Actor, ActorKind, ClaimStatus, Parcel
 from parcels.claims import (
     ClaimNotFound,
@@ -20,9 +21,12 @@ from parcels.claims import (
     make_claim,
     update_claim,
 )
+from parcels.promise import Outcome
 from parcels.storage.memory import MemoryUnitOfWork
 from parcels.storage.repositories import DuplicateClaim
 from parcels.storage.unit_of_work import Repositories
+from parcels.track import Finding, track_candidates
+from parcels.tracking_numbers import find_tracking_numbers
 from tests.strategies import PAID, event, facts
 
 SIGNED = datetime(2026, 12, 10, 10, tzinfo=UTC)  # CHOICE_9 paid 27 November: promised 6 December, 4 days late
@@ -127,3 +131,23 @@ def test_the_fake_refuses_a_second_claim_for_an_order(uow: MemoryUnitOfWork) -> 
     with pytest.raises(DuplicateClaim), uow.begin() as repos:
         repos.claims.add(dataclasses.replace(claim, reference="C-23456789"), 2)
     assert list(uow.state.claims) == [claim.reference]
+
+
+def test_checking_a_parcel_shows_its_promise_and_the_claim_its_order_already_has(uow: MemoryUnitOfWork) -> None:
+    numbers = find_tracking_numbers("LP00012345678902 LP99999999999999 RR123456784CN")
+    before = check_candidates(uow, numbers, NOW)
+    assert [a.finding for a in before] == [Finding.FOUND, Finding.UNKNOWN, Finding.CHECK_DIGIT]
+    assert before[0].decision is not None and before[0].decision.outcome is Outcome.BROKEN
+    assert before[0].claim is None
+    made = make_claim(uow, "LP00012345678901", NOW, "web", postal_code="28013")
+    [after] = check_candidates(uow, find_tracking_numbers("LP00012345678902"), NOW)
+    assert after.claim == made.claim  # the same order, claimed through its other parcel
+
+
+def test_tracking_answers_each_number_from_the_parcels_storage_holds(uow: MemoryUnitOfWork) -> None:
+    answers = track_candidates(uow, find_tracking_numbers("LP00012345678903 y LP99999999999999"), NOW)
+    assert [(a.number, a.finding) for a in answers] == [
+        ("LP00012345678903", Finding.FOUND),
+        ("LP99999999999999", Finding.UNKNOWN),
+    ]
+    assert answers[0].status is not None and answers[1].status is None

@@ -123,9 +123,9 @@ def shown_sample(sample: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------- the preview
 
 
-def real_variables(message: str, number: str) -> dict[str, Any] | None:
+def real_variables(uow: UnitOfWork, message: str, number: str) -> dict[str, Any] | None:
     """A real shipment's facts, limited to the variables the message declares (None: no such shipment)."""
-    found = shipment_variables(number, datetime.now(UTC))
+    found = shipment_variables(uow, number, datetime.now(UTC))
     if found is None:
         return None
     declared = manifest()[message]["variables"]
@@ -138,7 +138,7 @@ async def preview_for(
     """The preview of ``source`` with a sample, or a real parcel's facts (looked up here, rendered by a worker)."""
     variables, problems = None, []
     if number:
-        variables = await asyncio.to_thread(real_variables, message, number)
+        variables = await asyncio.to_thread(real_variables, request.config_dict[UNIT_OF_WORK], message, number)
         if variables is None:
             problems.append({"kind": "shipment", "message": f"no shipment {number}", "line": None})
     staff = request[STAFF]

@@ -90,9 +90,9 @@ def transcript(tracker: dict[str, Any]) -> list[dict[str, Any]]:
     return items
 
 
-def parcels_context(numbers: list[str]) -> list[dict[str, Any]]:
+def parcels_context(uow: UnitOfWork, numbers: list[str]) -> list[dict[str, Any]]:
     """What the agent needs of each parcel: its promise, outcome and compensation, and any claim."""
-    answers = check_candidates([Candidate(number) for number in numbers], datetime.now(UTC))
+    answers = check_candidates(uow, [Candidate(number) for number in numbers], datetime.now(UTC))
     context = []
     for answer in answers:
         if answer.finding is not Finding.FOUND or answer.decision is None:
@@ -195,7 +195,7 @@ async def _conversation_body(request: web.Request, view: HandoffView) -> dict[st
     tracker = await rasa.tracker(view.conversation)
     in_slot = (tracker.get("slots") or {}).get("tracking_numbers") or []
     numbers = list(dict.fromkeys([*view.tracking_numbers, *in_slot]))
-    parcels = await asyncio.to_thread(parcels_context, numbers)
+    parcels = await asyncio.to_thread(parcels_context, _uow(request), numbers)
     notes = await asyncio.to_thread(handoffs.notes, _uow(request), view.id)
     activity = await asyncio.to_thread(handoffs.actions, _uow(request), view.id)
     body = queue_view(view, datetime.now(UTC))
