@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import Engine
 
+from parcels.storage.unit_of_work import SqlUnitOfWork
 from templates import versions
 from tests.processes import Stack
 
@@ -28,8 +29,8 @@ def test_the_action_server_answers_with_the_published_version(stack: Stack, db: 
     assert "No encuentro ningún envío" in shipped
 
     source = versions.shipped_source(*KEY).replace("No encuentro ningún envío", "No damos con ningún envío")
-    draft = versions.save_draft(*KEY, source, "marta@example.com", datetime.now(UTC))
-    versions.publish(draft.id, "marta@example.com", datetime.now(UTC))
+    uow = SqlUnitOfWork()
+    versions.publish_text(uow, *KEY, source, "marta@example.com", datetime.now(UTC))
 
     [published] = stack.chat(sender(), question)
     assert "No damos con ningún envío" in published and UNKNOWN in published
