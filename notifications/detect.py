@@ -24,8 +24,8 @@ from notifications.outbox import Channel, Kind, Status, dedupe_key, enqueue, opt
 from notifications.quiet_hours import QuietHours
 from parcels.check import promise_variables
 from parcels.policy import Grant, Policy, current_policy
-from parcels.promise import Outcome, PromiseDecision, arrival_horizon, decide
-from parcels.stages import EventKind, Stage
+from parcels.promise import Outcome, PromiseDecision, arrival_horizon, decide, latest_arrival
+from parcels.stages import EventKind, Stage, stages_with
 from parcels.storage import queries
 from parcels.storage.db import session_scope
 from parcels.storage.models import Claim, Customer, Notification, Shipment, TrackingEvent
@@ -84,7 +84,7 @@ def candidate_ids(
     deadlines passed, deliveries learnt of and claims granted (with some slack for
     transactions that committed late). At risk is a forecast that changes with time: its
     candidates are read only when ``at_risk``: the open promises due within the horizon, and of those only the
-    ones the parcel could miss (``_could_miss``)."""
+    ones the parcel could miss (``_could_miss``, then ``_may_be_late``)."""
     # Each condition reads a partial index (ix_shipments_undelivered_deadline,
     # ix_shipments_late_delivered, ix_shipments_late_progress): their WHERE terms appear verbatim.
     start = now - settings.lookback if since is None else since - SLACK
@@ -100,18 +100,25 @@ def candidate_ids(
         ),
         Kind.DELIVERED_LATE: and_(first_attempt_late, learnt, Shipment.delivered_at.is_not(None)),
     }
-    if at_risk:
-        queries_by_kind[Kind.PROMISE_AT_RISK] = and_(
-            undelivered,
-            Shipment.deadline_at > now,
-            Shipment.deadline_at <= now + settings.at_risk_horizon,
-            Shipment.first_attempt_at.is_(None),
-            _could_miss(now, policy or current_policy()),
-        )
     # No ORDER BY: it would tempt SQLite into walking the whole table in id order.
     for kind, condition in queries_by_kind.items():
         for shipment_id in sorted(session.scalars(select(Shipment.id).where(condition, _not_notified(kind)))):
             yield shipment_id, kind
+    if at_risk:
+        policy = policy or current_policy()
+        open_soon = and_(
+            undelivered,
+            Shipment.deadline_at > now,
+            Shipment.deadline_at <= now + settings.at_risk_horizon,
+            Shipment.first_attempt_at.is_(None),
+            _could_miss(now, policy),
+        )
+        forecast = select(*_FORECAST_COLUMNS, _returned().label("returned")).where(
+            open_soon, _not_notified(Kind.PROMISE_AT_RISK)
+        )
+        for row in sorted(session.execute(forecast)):
+            if _may_be_late(row, now, policy):
+                yield row.id, Kind.PROMISE_AT_RISK
     granted = session.scalars(
         select(Claim.shipment_id).where(
             Claim.status.in_(GRANTED),
@@ -140,9 +147,35 @@ def _could_miss(now: datetime, policy: Policy) -> ColumnElement[bool]:
         for code, product in sorted(policy.products.items())
         for at in Stage
     ]
-    returned = exists().where(TrackingEvent.shipment_id == Shipment.id, TrackingEvent.kind == str(EventKind.RETURNED))
     ahead = func.coalesce(Shipment.last_event_at, Shipment.paid_at) > now
-    return or_(*within, returned, ahead)
+    return or_(*within, _returned(), ahead)
+
+
+def _returned() -> ColumnElement[bool]:
+    return exists().where(TrackingEvent.shipment_id == Shipment.id, TrackingEvent.kind == str(EventKind.RETURNED))
+
+
+_FORECAST_COLUMNS = (
+    Shipment.id,
+    Shipment.product_code,
+    Shipment.current_stage,
+    Shipment.last_event_at,
+    Shipment.paid_at,
+    Shipment.deadline_at,
+)
+HOLD_STAGES = stages_with(EventKind.CUSTOMS_HOLD)
+
+
+def _may_be_late(row: Any, now: datetime, policy: Policy) -> bool:
+    """Whether the engine may expect the parcel after its deadline, from what its row says of its latest event
+    (``parcels.promise.latest_arrival``). A returned parcel always may; so may one whose latest stage has
+    customs holds (a hold counts its whole stage from now, which only the horizon in ``_could_miss`` bounds)
+    or whose latest event the clock has not reached."""
+    since = row.last_event_at or row.paid_at
+    stage = Stage(row.current_stage or Stage.COLLECTION)
+    if row.returned or since > now or stage in HOLD_STAGES:
+        return True
+    return bool(row.deadline_at <= latest_arrival(policy.products[row.product_code], stage, since, now))
 
 
 def kind_of(decision: PromiseDecision, delivered: bool) -> Kind | None:

@@ -123,6 +123,15 @@ def arrival_horizon(product: Product, stage: Stage) -> timedelta:
     return timedelta(days=sum(typical[later] for later in range(int(stage), 8)))
 
 
+def latest_arrival(product: Product, stage: Stage, since: datetime, now: datetime) -> datetime:
+    """The latest ``expected_arrival`` can be for a parcel whose latest event, at ``stage``, happened at ``since``
+    (no event yet: collection, since the payment), both no later than now, unless that event is a customs hold
+    (a hold counts its whole stage from now: ``arrival_horizon`` bounds it)."""
+    typical = product.stage_days
+    after = timedelta(days=sum(typical[later] for later in range(int(stage) + 1, 8)))
+    return max(now, since + timedelta(days=typical[int(stage)])) + after
+
+
 def expected_arrival(facts: ShipmentFacts, history: list[Event], product: Product, now: datetime) -> datetime:
     """When the parcel typically arrives: the rest of its current stage plus every stage after it.
 

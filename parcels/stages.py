@@ -92,6 +92,11 @@ def cause_of(code: str) -> Cause | None:
     return known.cause if known else None
 
 
+def stages_with(kind: EventKind) -> frozenset[Stage]:
+    """The stages that have at least one event code of ``kind``."""
+    return frozenset(Stage(entry.stage) for entry in event_codes().values() if entry.kind is kind)
+
+
 def lookup(code: str) -> EventCode:
     """The stage and kind of a carrier's event code; raises UnknownEventCode."""
     try:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from parcels.promise import arrival_horizon, decide, expected_arrival
+from parcels.promise import arrival_horizon, decide, expected_arrival, latest_arrival
 from parcels.stages import EventKind, Stage
 from parcels.status import ordered
 from tests.strategies import DAY, POLICY, PROPERTY, histories, shipments
@@ -41,6 +41,17 @@ def test_a_promise_at_risk_and_not_returned_is_due_within_the_horizon(case: tupl
         events = ordered(history)
         stage = events[-1].stage if events else Stage.COLLECTION
         assert shipment.deadline_at <= now + arrival_horizon(POLICY.products[shipment.product_code], stage)
+
+
+@PROPERTY
+@given(moments_after())
+def test_no_parcel_is_expected_later_than_its_latest_event_allows_unless_held_at_customs(case: tuple) -> None:  # type: ignore[type-arg]
+    shipment, history, now = case
+    events = ordered(history)
+    assume(not events or events[-1].kind is not EventKind.CUSTOMS_HOLD)  # a hold: only the horizon bounds it
+    stage, since = (events[-1].stage, events[-1].occurred_at) if events else (Stage.COLLECTION, shipment.paid_at)
+    product = POLICY.products[shipment.product_code]
+    assert expected_arrival(shipment, events, product, now) <= latest_arrival(product, stage, since, now)
 
 
 def test_the_horizon_counts_the_stage_and_every_one_after_it() -> None:
