@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import InMemoryLockStore, LockError, LockStore
-from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore, TrackerStore
+from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore, TrackerStore, create_engine_kwargs
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SessionStarted
 from sqlalchemy.orm import Query, Session
@@ -62,6 +62,12 @@ class ConversationStore(SQLTrackerStore):
             Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
         logger.info("conversations are kept in %s", url.split("@")[-1])  # never the password
         super().__init__(domain=domain, host=url, event_broker=event_broker, **kwargs)
+        # Each pooled connection is tested before it is used: after the database restarts, the first message
+        # is answered on a new connection instead of failing on one the restart closed.
+        url_ = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(url_, pool_pre_ping=True, **create_engine_kwargs(url_))
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
     def _event_query(self, session: Session, sender_id: Text, fetch_events_from_all_sessions: bool) -> Query:
         """The conversation's events in the order they were stored, from its latest session's start."""
