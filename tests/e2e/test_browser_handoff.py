@@ -70,8 +70,12 @@ def test_shopper_and_agent_talk_live_then_the_assistant_answers_again(stack: Sta
             agent.select_option("#canned", index=1)  # a ready-made greeting, then edited
             agent.fill("#text", agent.input_value("#text") + " Ya veo tu envío.")
             agent.click("#compose button[type=submit]")
+            agent.fill("#text", "Un momento")  # the next message, begun while the first is on its way
             expect(shopper.locator(".msg--bot").last).to_contain_text("Lucía (atención al cliente)", timeout=30_000)
             expect(shopper.locator(".msg--bot").last).to_contain_text("Ya veo tu envío.")
+            agent.wait_for_timeout(500)  # the first one's answer has come back to the console
+            expect(agent.locator("#text")).to_have_value("Un momento")  # not wiped by that answer
+            agent.fill("#text", "")
 
             say("gracias, espero entonces")
             expect(agent.locator("#transcript .line--shopper").last).to_contain_text(

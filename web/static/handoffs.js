@@ -188,7 +188,11 @@
     event.preventDefault();
     const message = text.value.trim();
     if (!message) return;
-    post(api + "/messages", { text: message }).then(function () { text.value = ""; problem.hidden = true; }).catch(fail);
+    text.value = "";  // the box is free for the next message while this one is on its way
+    post(api + "/messages", { text: message }).then(function () { problem.hidden = true; }).catch(function (error) {
+      if (!text.value) text.value = message;  // not sent: given back, unless the agent is already writing the next
+      fail(error);
+    });
   });
   document.getElementById("hand-back").addEventListener("click", function () {
     post(api + "/hand-back").then(load).catch(fail);
