@@ -13,7 +13,6 @@ how each ended.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,33 +24,26 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from parcels.outbox_records import Channel, Kind, Status
 from parcels.storage.models import Consent, Notification
 from templates.manifest import content_sid, content_variables, typed
 from templates.renderer import render_message
 
-
-class Kind(enum.StrEnum):
-    PROMISE_AT_RISK = "promise_at_risk"
-    PROMISE_BROKEN = "promise_broken"
-    DELIVERED_LATE = "delivered_late"
-    COMPENSATION_GRANTED = "compensation_granted"
-
-
-class Channel(enum.StrEnum):
-    WHATSAPP = "whatsapp"
-    SMS = "sms"
-    WEB = "web"  # the shopper's web chat inbox
-    NONE = "none"  # not sent: nobody to tell, opted out, or nothing to tell
-
-
-class Status(enum.StrEnum):
-    PENDING = "pending"
-    SENDING = "sending"
-    SENT = "sent"
-    DELIVERED = "delivered"
-    READ = "read"
-    FAILED = "failed"
-    SKIPPED = "skipped"  # nobody to tell, or the customer opted out
+__all__ = [
+    "Channel",
+    "Kind",
+    "Rendered",
+    "Status",
+    "Unrenderable",
+    "count_attempt",
+    "dedupe_key",
+    "enqueue",
+    "finish",
+    "lease_due",
+    "opted_out",
+    "render",
+    "render_row",
+]
 
 
 class Unrenderable(Exception):
