@@ -4,6 +4,9 @@ stands. The outbox's workflows (``notifications.outbox``) and its storage both s
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 
 class Kind(enum.StrEnum):
@@ -28,3 +31,46 @@ class Status(enum.StrEnum):
     READ = "read"
     FAILED = "failed"
     SKIPPED = "skipped"  # nobody to tell, or the customer opted out
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """One notification in the outbox, as storage hands it out."""
+
+    id: int
+    dedupe_key: str
+    shipment_id: int
+    kind: str
+    channel: str
+    recipient: str | None  # a phone number, or the web inbox's conversation
+    locale: str
+    variables: dict[str, Any]
+    status: Status
+    reason: str | None
+    not_before: datetime
+    attempts: int
+    provider_sid: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EarlyStatus:
+    """A provider status that arrived before its notification recorded the message's id."""
+
+    id: int
+    provider_sid: str
+    status: str  # the provider's word for it
+    error_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRecord:
+    """What a customer agreed to or refused, when, on which channel and for which purpose."""
+
+    phone: str
+    channel: str  # whatsapp | sms | web
+    purpose: str  # service | marketing
+    action: str  # opt_in | opt_out
+    text: str  # what the customer wrote or was shown
+    at: datetime

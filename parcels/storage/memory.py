@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,7 +17,9 @@ from typing import Any
 
 from parcels.claim_records import ClaimStatus, ClaimView, Parcel, TransitionView
 from parcels.handoff_records import ActionView, HandoffStatus, HandoffView, NoteView, Reason
+from parcels.outbox_records import Channel, ConsentRecord, EarlyStatus, OutboxMessage, Status
 from parcels.staff_records import Role, StaffAccount, StaffMember
+from parcels.storage.outbox_store import OPTED_OUT
 from parcels.storage.repositories import DuplicateClaim, DuplicateHandoff
 from parcels.storage.staff_store import DuplicateStaff
 from parcels.storage.unit_of_work import Repositories
@@ -53,6 +55,11 @@ class MemoryState:
     staff_sessions: dict[str, StaffSessionRecord] = field(default_factory=dict)  # by token hash
     sign_in_tries: list[SignInTry] = field(default_factory=list)
     template_versions: dict[int, Version] = field(default_factory=dict)  # by id, in the order they were made
+    notifications: dict[int, OutboxMessage] = field(default_factory=dict)  # by id, in the order they were enqueued
+    inboxes: dict[str, tuple[int, str]] = field(default_factory=dict)  # inbox key -> (customer id, locale)
+    customer_of: dict[int, int] = field(default_factory=dict)  # shipment id -> customer id
+    early_statuses: dict[int, tuple[EarlyStatus, datetime]] = field(default_factory=dict)  # by id, with arrival
+    consents: list[ConsentRecord] = field(default_factory=list)
 
 
 class MemoryParcels:
@@ -301,6 +308,139 @@ class MemoryTemplateVersions:
         self._state.template_versions[version.id] = version
 
 
+class MemoryOutbox:
+    def __init__(self, state: MemoryState) -> None:
+        self._state = state
+
+    def _change(self, notification_id: int, **changes: Any) -> OutboxMessage:
+        changed = dataclasses.replace(self._state.notifications[notification_id], **changes)
+        self._state.notifications[notification_id] = changed
+        return changed
+
+    def enqueue(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        taken = {n.dedupe_key for n in self._state.notifications.values()}
+        for row in rows:
+            if row["dedupe_key"] in taken:
+                continue
+            taken.add(row["dedupe_key"])
+            notification_id = max(self._state.notifications, default=0) + 1
+            values = {**row, "status": Status(row["status"]), "provider_sid": row.get("provider_sid")}
+            self._state.notifications[notification_id] = OutboxMessage(id=notification_id, **values)
+
+    def get(self, notification_id: int) -> OutboxMessage | None:
+        return self._state.notifications.get(notification_id)
+
+    def lease_due(self, now: datetime, limit: int) -> list[OutboxMessage]:
+        due = [n for n in self._state.notifications.values() if n.status is Status.PENDING and n.not_before <= now]
+        due = sorted(due, key=lambda n: (n.not_before, n.id))[:limit]
+        silenced = MemoryConsents(self._state).opted_out([n.recipient for n in due if n.recipient])
+        leased = []
+        for n in due:
+            if n.channel != Channel.WEB and n.recipient in silenced:
+                self._change(n.id, status=Status.SKIPPED, reason=OPTED_OUT)
+            else:
+                leased.append(self._change(n.id, status=Status.SENDING, updated_at=now))
+        return leased
+
+    def count_attempt(self, notification_id: int, now: datetime) -> int | None:
+        current = self._state.notifications.get(notification_id)
+        if current is None or current.status is not Status.SENDING:
+            return None
+        return self._change(notification_id, attempts=current.attempts + 1, updated_at=now).attempts
+
+    def finish(self, notification_id: int, status: Status, now: datetime, **fields: object) -> str | None:
+        if notification_id not in self._state.notifications:
+            return None
+        return self._change(notification_id, status=status, updated_at=now, **fields).provider_sid
+
+    def stale(self, before: datetime) -> list[OutboxMessage]:
+        return [n for n in self._state.notifications.values() if n.status is Status.SENDING and n.updated_at < before]
+
+    def touch(self, notification_ids: Collection[int], moment: datetime) -> None:
+        for notification_id in notification_ids:
+            self._change(notification_id, updated_at=moment)
+
+    def counts(self) -> dict[Status, int]:
+        found: dict[Status, int] = {}
+        for n in self._state.notifications.values():
+            found[n.status] = found.get(n.status, 0) + 1
+        return found
+
+    def recent(self, status: Status | None, limit: int) -> list[tuple[OutboxMessage, str]]:
+        numbers = {parcel.id: number for number, parcel in self._state.parcels.items()}
+        chosen = [n for n in self._state.notifications.values() if status is None or n.status is status]
+        chosen.sort(key=lambda n: (n.updated_at, n.id), reverse=True)
+        return [(n, numbers[n.shipment_id]) for n in chosen[:limit]]
+
+    def web_inbox(self, inbox_key: str, statuses: Collection[Status]) -> tuple[str, list[OutboxMessage]] | None:
+        if inbox_key not in self._state.inboxes:
+            return None
+        customer_id, locale = self._state.inboxes[inbox_key]
+        mine = [
+            n
+            for n in self._state.notifications.values()
+            if self._state.customer_of.get(n.shipment_id) == customer_id
+            and n.channel == Channel.WEB
+            and n.status in statuses
+        ]
+        return locale, sorted(mine, key=lambda n: (n.updated_at, n.id))
+
+    def move(self, notification_ids: Collection[int], from_statuses: Collection[Status], to: Status) -> None:
+        for notification_id in notification_ids:
+            if self._state.notifications[notification_id].status in from_statuses:
+                self._change(notification_id, status=to)
+
+    def lock(self) -> None:
+        """One transaction at a time already."""
+
+    def has_provider_id(self, provider_sid: str) -> bool:
+        return any(n.provider_sid == provider_sid for n in self._state.notifications.values())
+
+    def advance(self, provider_sid: str, to: Status, earlier: Collection[Status], reason: str | None) -> bool:
+        moved = False
+        for n in list(self._state.notifications.values()):
+            if n.provider_sid == provider_sid and n.status in earlier:
+                self._change(n.id, status=to, **({"reason": reason} if reason is not None else {}))
+                moved = True
+        return moved
+
+
+class MemoryEarlyStatuses:
+    def __init__(self, state: MemoryState) -> None:
+        self._state = state
+
+    def keep(self, provider_sid: str, status: str, error_code: str | None, at: datetime) -> None:
+        status_id = max(self._state.early_statuses, default=0) + 1
+        self._state.early_statuses[status_id] = (EarlyStatus(status_id, provider_sid, status, error_code), at)
+
+    def of(self, provider_sid: str) -> list[EarlyStatus]:
+        return [kept for kept, _ in self._state.early_statuses.values() if kept.provider_sid == provider_sid]
+
+    def drop(self, ids: Collection[int]) -> None:
+        for status_id in ids:
+            self._state.early_statuses.pop(status_id, None)
+
+    def prune(self, before: datetime) -> int:
+        old = [status_id for status_id, (_, at) in self._state.early_statuses.items() if at < before]
+        self.drop(old)
+        return len(old)
+
+
+class MemoryConsents:
+    def __init__(self, state: MemoryState) -> None:
+        self._state = state
+
+    def add(self, consent: ConsentRecord) -> None:
+        self._state.consents.append(consent)
+
+    def opted_out(self, phones: Collection[str]) -> set[str]:
+        newest: dict[str, str] = {}
+        for consent in sorted(self._state.consents, key=lambda c: c.at):  # stable: the order they came, at a tie
+            if consent.phone in phones:
+                newest[consent.phone] = consent.action
+        return {phone for phone, action in newest.items() if action == "opt_out"}
+
+
 class MemoryUnitOfWork:
     """Each transaction works on a copy of the state, which replaces it only when the block ends cleanly."""
 
@@ -319,6 +459,9 @@ class MemoryUnitOfWork:
             staff_sessions=MemoryStaffSessions(working),
             sign_in_attempts=MemorySignInAttempts(working),
             template_versions=MemoryTemplateVersions(working),
+            outbox=MemoryOutbox(working),
+            early_statuses=MemoryEarlyStatuses(working),
+            consents=MemoryConsents(working),
         )
         self.state = working
         self.commits += 1

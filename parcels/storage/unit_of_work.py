@@ -17,6 +17,14 @@ from sqlalchemy import Engine
 
 from parcels.storage.db import default_engine, session_scope
 from parcels.storage.handoff_store import SqlHandoffs
+from parcels.storage.outbox_store import (
+    ConsentRepository,
+    EarlyStatusRepository,
+    OutboxRepository,
+    SqlConsents,
+    SqlEarlyStatuses,
+    SqlOutbox,
+)
 from parcels.storage.repositories import ClaimRepository, HandoffRepository, ParcelRepository, SqlClaims, SqlParcels
 from parcels.storage.sign_in_store import SignInAttemptRepository, SqlSignInAttempts
 from parcels.storage.staff_store import SqlStaff, SqlStaffSessions, StaffRepository, StaffSessionRepository
@@ -34,6 +42,9 @@ class Repositories:
     staff_sessions: StaffSessionRepository
     sign_in_attempts: SignInAttemptRepository
     template_versions: TemplateVersionRepository
+    outbox: OutboxRepository
+    early_statuses: EarlyStatusRepository
+    consents: ConsentRepository
 
 
 class UnitOfWork(Protocol):
@@ -63,6 +74,9 @@ class SqlUnitOfWork:
                 staff_sessions=SqlStaffSessions(session),
                 sign_in_attempts=SqlSignInAttempts(session),
                 template_versions=SqlTemplateVersions(session),
+                outbox=SqlOutbox(session),
+                early_statuses=SqlEarlyStatuses(session),
+                consents=SqlConsents(session),
             )
 
     def begin(self) -> AbstractContextManager[Repositories]:
