@@ -156,6 +156,7 @@ def release(limit: int) -> list[int]:
 async def dispatch_through(server: object, rate: float | None) -> tuple[int, float]:
     from notifications.dispatch import DispatchSettings, dispatch_due
     from notifications.senders import TwilioSender
+    from parcels.storage.unit_of_work import SqlUnitOfWork
 
     sender = TwilioSender(
         server.account_sid,  # type: ignore[attr-defined]
@@ -167,7 +168,10 @@ async def dispatch_through(server: object, rate: float | None) -> tuple[int, flo
     started = time.perf_counter()
     try:
         report = await dispatch_due(
-            sender, lambda: datetime.now(UTC), settings=DispatchSettings(rate_per_second=rate, max_per_pass=10**9)
+            SqlUnitOfWork(),
+            sender,
+            lambda: datetime.now(UTC),
+            settings=DispatchSettings(rate_per_second=rate, max_per_pass=10**9),
         )
     finally:
         await sender.close()

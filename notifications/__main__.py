@@ -17,8 +17,6 @@ import sys
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-
 from notifications.conversation import RasaConversations
 from notifications.detect import Detector, DetectSettings, detect
 from notifications.dispatch import DispatchSettings, dispatch_due, outgoing_for
@@ -26,14 +24,13 @@ from notifications.health import Health, start_health_server
 from notifications.outbox import Channel, Status, Unrenderable, render_row
 from notifications.quiet_hours import QuietHours
 from notifications.senders import Permanent, Sender, SinkSender, TwilioSender
-from parcels.storage.db import session_scope
 from parcels.storage.migrate import upgrade
-from parcels.storage.models import Notification
-from parcels.storage.unit_of_work import SqlUnitOfWork
+from parcels.storage.unit_of_work import SqlUnitOfWork, UnitOfWork
 from templates.renderer import set_source_provider
 from templates.versions import source_provider
 
 log = logging.getLogger("notifications")
+DRY_RUN_SHOWN = 200  # the waiting notifications a dry run prints, latest first
 
 
 def sender_from_environment() -> Sender:
@@ -65,12 +62,16 @@ def settings_from_environment() -> tuple[DetectSettings, DispatchSettings]:
 
 
 async def once(
-    sender: Sender, detector: Detector, dispatch_settings: DispatchSettings, stopping: asyncio.Event | None = None
+    uow: UnitOfWork,
+    sender: Sender,
+    detector: Detector,
+    dispatch_settings: DispatchSettings,
+    stopping: asyncio.Event | None = None,
 ) -> None:
     found = await asyncio.to_thread(detector.run, datetime.now(UTC))
     if stopping is not None and stopping.is_set():
         return
-    sent = await dispatch_due(sender, lambda: datetime.now(UTC), settings=dispatch_settings, stopping=stopping)
+    sent = await dispatch_due(uow, sender, lambda: datetime.now(UTC), settings=dispatch_settings, stopping=stopping)
     log.info(
         "detected %s, sent %s, retrying %s, failed %s, recovered %s",
         {str(kind): count for kind, count in found.enqueued.items()},
@@ -81,7 +82,7 @@ async def once(
     )
 
 
-def dry_run(detect_settings: DetectSettings) -> None:
+def dry_run(uow: UnitOfWork, detect_settings: DetectSettings) -> None:
     now = datetime.now(UTC)
     report = detect(now, settings=detect_settings, dry_run=True)
     kinds = ", ".join(f"{kind} {count}" for kind, count in report.enqueued.items()) or "nothing new"
@@ -93,20 +94,22 @@ def dry_run(detect_settings: DetectSettings) -> None:
             f" not before {when}"
         )
     sink = SinkSender()
-    with session_scope() as session:
-        due = list(session.scalars(select(Notification).where(Notification.status == str(Status.PENDING))))
-        print(f"{len(due)} notification(s) waiting in the outbox:")
-        for notification in due:
-            try:
-                if notification.channel == Channel.WEB:
-                    text = render_row(notification).text
-                    print(f"  {notification.kind:<16} to the web inbox of {notification.recipient}: {text}")
-                    continue
-                message, _ = outgoing_for(notification, sink)
-            except (Unrenderable, Permanent) as error:
-                print(f"  {notification.kind:<16} to {notification.recipient}: cannot be sent ({error})")
+    with uow.begin() as repos:
+        waiting = repos.outbox.counts().get(Status.PENDING, 0)
+        due = [message for message, _ in repos.outbox.recent(Status.PENDING, DRY_RUN_SHOWN)]
+    shown = f", the {len(due)} latest" if len(due) < waiting else ""
+    print(f"{waiting} notification(s) waiting in the outbox{shown}:")
+    for notification in due:
+        try:
+            if notification.channel == Channel.WEB:
+                text = render_row(notification).text
+                print(f"  {notification.kind:<16} to the web inbox of {notification.recipient}: {text}")
                 continue
-            print(f"  {notification.kind:<16} to {message.to}: {message.body or message.content_variables}")
+            message, _ = outgoing_for(notification, sink)
+        except (Unrenderable, Permanent) as error:
+            print(f"  {notification.kind:<16} to {notification.recipient}: cannot be sent ({error})")
+            continue
+        print(f"  {notification.kind:<16} to {message.to}: {message.body or message.content_variables}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,16 +125,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     upgrade()
-    set_source_provider(source_provider(SqlUnitOfWork()))
+    uow = SqlUnitOfWork()
+    set_source_provider(source_provider(uow))
     detect_settings, dispatch_settings = settings_from_environment()
     if args.command == "dry-run":
-        dry_run(detect_settings)
+        dry_run(uow, detect_settings)
         return 0
-    asyncio.run(serve(args.command == "run", args.every, detect_settings, dispatch_settings, args.health_port))
+    asyncio.run(serve(uow, args.command == "run", args.every, detect_settings, dispatch_settings, args.health_port))
     return 0
 
 
 async def serve(
+    uow: UnitOfWork,
     forever: bool,
     every: float,
     detect_settings: DetectSettings,
@@ -148,7 +153,7 @@ async def serve(
     try:
         while True:
             try:
-                await once(sender, detector, dispatch_settings, stop)
+                await once(uow, sender, detector, dispatch_settings, stop)
                 health.passed()
             except Exception as error:  # one bad pass (a database that is down...) must not stop the notifier
                 if not forever:

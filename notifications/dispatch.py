@@ -18,15 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, select
-
 from notifications import outbox
 from notifications.conversation import RasaConversations
 from notifications.outbox import Channel, Status, Unrenderable
-from notifications.provider_status import prune, settle
+from notifications.provider_status import settle
 from notifications.senders import Ambiguous, Outgoing, Permanent, RetryLater, Sender
-from parcels.storage.db import session_scope
-from parcels.storage.models import Notification
+from parcels.outbox_records import OutboxMessage
+from parcels.storage.unit_of_work import UnitOfWork
 
 MAX_ATTEMPTS = 8
 EARLY_STATUSES_KEPT = timedelta(days=1)
@@ -86,7 +84,7 @@ def backoff(attempts: int, settings: DispatchSettings, rng: random.Random) -> ti
     return delay * rng.uniform(0.8, 1.2)
 
 
-def outgoing_for(notification: Notification, sender: Sender) -> tuple[Outgoing, str]:
+def outgoing_for(notification: OutboxMessage, sender: Sender) -> tuple[Outgoing, str]:
     """The message to send (an approved WhatsApp template with its variables, or SMS text) and what it reads."""
     rendered = outbox.render_row(notification)
     if notification.channel == Channel.SMS:
@@ -114,7 +112,7 @@ class Leased:
     text: str | None  # what the shopper reads, for the conversation
 
 
-def _prepare(row: Notification, sender: Sender) -> Leased:
+def _prepare(row: OutboxMessage, sender: Sender) -> Leased:
     number, text = row.variables.get("number"), None
     message, failure = None, None
     try:
@@ -129,26 +127,26 @@ def _prepare(row: Notification, sender: Sender) -> Leased:
     return Leased(row.id, row.channel, message, failure, number, row.locale, text)
 
 
-def _finish(engine: Engine | None, notification_id: int, status: Status, now: datetime, **fields: object) -> None:
-    with session_scope(engine) as session:
-        sid = outbox.finish(session, notification_id, status, now, **fields)
-    _settle(engine, sid)
+def _finish(uow: UnitOfWork, notification_id: int, status: Status, now: datetime, **fields: object) -> None:
+    with uow.begin() as repos:
+        sid = repos.outbox.finish(notification_id, status, now, **fields)
+    _settle(uow, sid)
 
 
-def _settle(engine: Engine | None, sid: str | None) -> None:
+def _settle(uow: UnitOfWork, sid: str | None) -> None:
     """Statuses that came before the id was recorded, in a transaction after the one that recorded it."""
     if sid:
-        with session_scope(engine) as session:
-            settle(session, sid)
+        with uow.begin() as repos:
+            settle(repos, sid)
 
 
 @dataclass
 class _Pass:
     """One dispatch pass: what it shares between its concurrent sends."""
 
+    uow: UnitOfWork
     sender: Sender
     now: Callable[[], datetime]
-    engine: Engine | None
     settings: DispatchSettings
     rng: random.Random
     report: DispatchReport
@@ -162,9 +160,9 @@ class _Pass:
 
 
 async def dispatch_due(
+    uow: UnitOfWork,
     sender: Sender,
     now: Callable[[], datetime],
-    engine: Engine | None = None,
     settings: DispatchSettings | None = None,
     rng: random.Random | None = None,
     stopping: asyncio.Event | None = None,
@@ -174,18 +172,18 @@ async def dispatch_due(
     Once ``stopping`` is set no more rows are leased: the batch in flight ends and the pass returns, so a
     SIGTERM during a long backlog stops the process within a batch, not at the end of the backlog."""
     settings, rng = settings or DispatchSettings(), rng or random.Random()
-    state = _Pass(sender, now, engine, settings, rng, DispatchReport())
-    await recover_interrupted(sender, now(), engine, settings, state.report)
-    with session_scope(engine) as session:
-        prune(session, datetime.now(UTC) - EARLY_STATUSES_KEPT)
+    state = _Pass(uow, sender, now, settings, rng, DispatchReport())
+    await recover_interrupted(uow, sender, now(), settings, state.report)
+    with uow.begin() as repos:
+        repos.early_statuses.prune(datetime.now(UTC) - EARLY_STATUSES_KEPT)
     gate = asyncio.Semaphore(settings.concurrency)
     rate = settings.rate_per_second
     # Under a cap, lease only what goes out within a few seconds: leased rows wait as "sending".
     lease = settings.batch if not rate else max(1, min(settings.batch, math.ceil(rate * 2)))
     handled = 0
     while handled < settings.max_per_pass and not (stopping is not None and stopping.is_set()):
-        with session_scope(engine) as session:
-            leased = [_prepare(row, sender) for row in outbox.lease_due(session, now(), lease)]
+        with uow.begin() as repos:
+            leased = [_prepare(row, sender) for row in repos.outbox.lease_due(now(), lease)]
         if not leased:
             break
         handled += len(leased)
@@ -199,67 +197,67 @@ async def dispatch_due(
 
 
 async def _deliver(item: Leased, state: _Pass) -> None:
-    engine, report = state.engine, state.report
+    uow, report = state.uow, state.report
     if item.failure is not None:
-        _finish(engine, item.id, Status.FAILED, state.now(), reason=item.failure[:300])
+        _finish(uow, item.id, Status.FAILED, state.now(), reason=item.failure[:300])
         report.failed += 1
         report.reasons.append(item.failure)
         return
     sid = None
     if item.message is not None:
         await state.limiter(item.channel).wait()
-        with session_scope(engine) as session:
-            attempts = outbox.count_attempt(session, item.id, state.now())
+        with uow.begin() as repos:
+            attempts = repos.outbox.count_attempt(item.id, state.now())
         if attempts is None:
             return  # finished meanwhile (a late status callback): nothing to send
         sid = await _send(item, item.message, attempts, state)
         if sid is None:
             return
     # A web-inbox notification is delivered by being written: the shopper reads it when they open the chat.
-    _finish(engine, item.id, Status.SENT, state.now(), provider_sid=sid, reason=None)
+    _finish(uow, item.id, Status.SENT, state.now(), provider_sid=sid, reason=None)
     report.sent += 1
     conversations = state.settings.conversations
     if conversations is not None and item.number and item.text:
-        recipient = item.message.to if item.message is not None else _recipient(engine, item.id)
+        recipient = item.message.to if item.message is not None else _recipient(uow, item.id)
         if recipient:
             await conversations.record(recipient, item.text, item.number, item.locale)
 
 
-def _recipient(engine: Engine | None, notification_id: int) -> str | None:
-    with session_scope(engine) as session:
-        row = session.get(Notification, notification_id)
-        return row.recipient if row else None
+def _recipient(uow: UnitOfWork, notification_id: int) -> str | None:
+    with uow.begin() as repos:
+        message = repos.outbox.get(notification_id)
+        return message.recipient if message else None
 
 
 async def _send(item: Leased, message: Outgoing, attempts: int, state: _Pass) -> str | None:
     """The provider's id, or None when the notification was put back (to retry or to look up)."""
-    engine, settings, report = state.engine, state.settings, state.report
+    uow, settings, report = state.uow, state.settings, state.report
     # The provider's clock, not ours, dates the message: look it up by wall-clock time.
     sent_after = datetime.now(UTC) - LOOKUP_SKEW
     try:
         return await state.sender.send(message, settings.status_callback)
     except Permanent as error:
-        _finish(engine, item.id, Status.FAILED, state.now(), reason=error.reason[:300])
+        _finish(uow, item.id, Status.FAILED, state.now(), reason=error.reason[:300])
         report.failed += 1
         report.reasons.append(error.reason)
     except RetryLater as error:
-        _retry(engine, item.id, attempts, error.reason, state.now(), settings, state.rng, report)
+        _retry(uow, item.id, attempts, error.reason, state.now(), settings, state.rng, report)
     except Ambiguous as error:
         try:
             sid = await state.sender.find(message, sent_after)
         except RetryLater:
             # Neither sent nor known to be unsent: left "sending" for recovery to look up later.
-            _finish(engine, item.id, Status.SENDING, state.now(), reason=f"outcome unknown ({error}); to look up")
+            _finish(uow, item.id, Status.SENDING, state.now(), reason=f"outcome unknown ({error}); to look up")
             report.unresolved += 1
             return None
         if sid is not None:
             return sid
-        _retry(engine, item.id, attempts, f"not created ({error})", state.now(), settings, state.rng, report)
+        _retry(uow, item.id, attempts, f"not created ({error})", state.now(), settings, state.rng, report)
     return None
 
 
 def _retry(
-    engine: Engine | None,
+    uow: UnitOfWork,
     notification_id: int,
     attempts: int,
     reason: str,
@@ -269,16 +267,16 @@ def _retry(
     report: DispatchReport,
 ) -> None:
     if attempts >= MAX_ATTEMPTS:
-        _finish(engine, notification_id, Status.FAILED, moment, reason=f"gave up after {attempts} attempts: {reason}")
+        _finish(uow, notification_id, Status.FAILED, moment, reason=f"gave up after {attempts} attempts: {reason}")
         report.failed += 1
         return
     later = moment + backoff(attempts, settings, rng)
-    _finish(engine, notification_id, Status.PENDING, moment, not_before=later, reason=f"retrying: {reason}"[:300])
+    _finish(uow, notification_id, Status.PENDING, moment, not_before=later, reason=f"retrying: {reason}"[:300])
     report.retried += 1
 
 
 async def recover_interrupted(
-    sender: Sender, moment: datetime, engine: Engine | None, settings: DispatchSettings, report: DispatchReport
+    uow: UnitOfWork, sender: Sender, moment: datetime, settings: DispatchSettings, report: DispatchReport
 ) -> None:
     """Rows left ``sending`` by a crash: adopt the message if the provider has it, else send it again later,
     after the rows already due (each send counts an attempt before the provider is asked, so a message that
@@ -288,21 +286,16 @@ async def recover_interrupted(
     dispatcher sees them as stale; on PostgreSQL rows another one holds are skipped); the provider is asked
     outside any transaction, and each outcome is written only if the row is still as leased. No row lock is
     ever held while waiting for the network."""
-    with session_scope(engine) as session:
-        stale_rows = select(Notification).where(
-            Notification.status == str(Status.SENDING), Notification.updated_at < moment - settings.stale_after
-        )
-        if session.get_bind().dialect.name == "postgresql":
-            stale_rows = stale_rows.with_for_update(skip_locked=True)
-        stale: list[tuple[int, Outgoing | None, datetime]] = []
-        for row in session.scalars(stale_rows):
+    stale: list[tuple[int, Outgoing | None, datetime]] = []
+    with uow.begin() as repos:
+        for row in repos.outbox.stale(moment - settings.stale_after):
             sent_after = row.updated_at - LOOKUP_SKEW
             try:  # a web-inbox row has nothing at a provider: writing it again is the delivery
                 outgoing = outgoing_for(row, sender)[0] if row.channel != Channel.WEB else None
             except (Unrenderable, Permanent):
                 continue  # looked at again on the next pass
-            row.updated_at = moment
             stale.append((row.id, outgoing, sent_after))
+        repos.outbox.touch([notification_id for notification_id, _, _ in stale], moment)
     for notification_id, outgoing, sent_after in stale:
         sid = None
         if outgoing is not None:
@@ -310,16 +303,19 @@ async def recover_interrupted(
                 sid = await sender.find(outgoing, sent_after)
             except (RetryLater, Permanent):
                 continue  # stale again after stale_after: looked up on a later pass
-        with session_scope(engine) as session:
-            current = session.get(Notification, notification_id)
-            if current is None or current.status != Status.SENDING or current.updated_at != moment:
+        with uow.begin() as repos:
+            current = repos.outbox.get(notification_id)
+            if current is None or current.status is not Status.SENDING or current.updated_at != moment:
                 continue  # finished meanwhile (a late status callback, another dispatcher)
             if sid is not None:
-                current.status, current.provider_sid, current.reason = str(Status.SENT), sid, None
+                repos.outbox.finish(notification_id, Status.SENT, current.updated_at, provider_sid=sid, reason=None)
             elif current.attempts >= MAX_ATTEMPTS:
-                current.status, current.reason = str(Status.FAILED), f"gave up after {current.attempts} attempts"
+                reason = f"gave up after {current.attempts} attempts"
+                repos.outbox.finish(notification_id, Status.FAILED, current.updated_at, reason=reason)
             else:  # behind the ones already waiting: a crash loop does not land on the same rows each time
-                current.status, current.reason = str(Status.PENDING), "interrupted before the provider accepted it"
-                current.not_before = max(current.not_before, moment)
-        _settle(engine, sid)
+                reason, not_before = "interrupted before the provider accepted it", max(current.not_before, moment)
+                repos.outbox.finish(
+                    notification_id, Status.PENDING, current.updated_at, reason=reason, not_before=not_before
+                )
+        _settle(uow, sid)
         report.recovered += 1

@@ -7,24 +7,23 @@ text, and fail the same way (``Unrenderable``) when a template cannot be rendere
 A row is written once per shipment and kind, ever (``dedupe_key``): ``enqueue`` inserts
 in bulk and skips the keys that are already there, so notifiers running at once, or a pass
 repeated after a crash, never write a notification twice. A dispatcher *leases* due rows
-(``pending`` -> ``sending``, one attempt more) before it sends them, and ``finish`` records
-how each ended.
+(``pending`` -> ``sending``) before it sends them, counts each attempt and records how each
+ended, through the unit of work's ``outbox`` (``parcels.storage.outbox_store``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from jinja2 import TemplateError
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from parcels.outbox_records import Channel, Kind, Status
+from parcels.outbox_records import Channel, Kind, OutboxMessage, Status
 from parcels.storage.models import Consent, Notification
 from templates.manifest import content_sid, content_variables, typed
 from templates.renderer import render_message
@@ -35,11 +34,8 @@ __all__ = [
     "Rendered",
     "Status",
     "Unrenderable",
-    "count_attempt",
     "dedupe_key",
     "enqueue",
-    "finish",
-    "lease_due",
     "opted_out",
     "render",
     "render_row",
@@ -76,8 +72,8 @@ def render(kind: str, channel: str, locale: str, variables: Mapping[str, Any]) -
         raise Unrenderable(str(error) or type(error).__name__) from error
 
 
-def render_row(notification: Notification) -> Rendered:
-    return render(notification.kind, notification.channel, notification.locale, notification.variables)
+def render_row(message: OutboxMessage) -> Rendered:
+    return render(message.kind, message.channel, message.locale, message.variables)
 
 
 def enqueue(session: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -105,65 +101,3 @@ def opted_out(session: Session, phones: Sequence[str]) -> set[str]:
     for phone, action in rows:
         newest[phone] = action
     return {phone for phone, action in newest.items() if action == "opt_out"}
-
-
-def lease_due(session: Session, now: datetime, limit: int) -> list[Notification]:
-    """Mark up to ``limit`` due rows ``sending`` for this dispatcher alone, and return them.
-
-    PostgreSQL: other dispatchers skip the rows locked here. SQLite reads outside the write
-    lock, so the update itself re-checks ``pending``: a row another dispatcher took first is
-    simply not returned. A row whose customer opted out after it was enqueued (while it
-    waited for the morning) is skipped instead."""
-    due = (
-        select(Notification.id)
-        .where(Notification.status == str(Status.PENDING), Notification.not_before <= now)
-        .order_by(Notification.not_before, Notification.id)
-        .limit(limit)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    ids = list(session.scalars(due))
-    if not ids:
-        return []
-    lease = (
-        update(Notification)
-        .where(Notification.id.in_(ids), Notification.status == str(Status.PENDING))
-        .values(status=str(Status.SENDING), updated_at=now)
-        .returning(Notification.id)
-        .execution_options(synchronize_session=False)
-    )
-    leased = list(session.scalars(lease))
-    rows = list(session.scalars(select(Notification).where(Notification.id.in_(leased)).order_by(Notification.id)))
-    silenced = opted_out(session, [row.recipient for row in rows if row.channel != Channel.WEB and row.recipient])
-    for row in rows:
-        if row.recipient in silenced:
-            row.status, row.reason = str(Status.SKIPPED), "the customer opted out before it was sent"
-    return [row for row in rows if row.status == Status.SENDING]
-
-
-def count_attempt(session: Session, notification_id: int, now: datetime) -> int | None:
-    """Count the send about to be made (committed before the provider is asked, so a message that crashes the
-    notifier fails after a few crashes, while the rows a crash merely held, never tried, do not pay for it).
-
-    The attempts so far, or None when the row is no longer this dispatcher's to send."""
-    counted = (
-        update(Notification)
-        .where(Notification.id == notification_id, Notification.status == str(Status.SENDING))
-        .values(attempts=Notification.attempts + 1, updated_at=now)
-        .returning(Notification.attempts)
-        .execution_options(synchronize_session=False)
-    )
-    attempts: int | None = session.scalar(counted)
-    return attempts
-
-
-def finish(session: Session, notification_id: int, status: Status, now: datetime, **fields: object) -> str | None:
-    """Record how a notification ended (or that it waits again); its provider id, if it has one."""
-    row = session.get(Notification, notification_id)
-    if row is None:
-        return None
-    row.status = str(status)
-    row.updated_at = now
-    for name, value in fields.items():
-        setattr(row, name, value)
-    return row.provider_sid

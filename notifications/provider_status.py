@@ -17,12 +17,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
-
 from notifications.outbox import Status
-from parcels.storage.db import lock_for_writing, rowcount
-from parcels.storage.models import EarlyStatus, Notification
+from parcels.storage.unit_of_work import Repositories
 
 # Twilio's statuses, as ours.
 OURS = {
@@ -39,48 +35,37 @@ RANK = {Status.SENDING: 1, Status.SENT: 2, Status.DELIVERED: 3, Status.FAILED: 3
 KEPT = "kept until its notification is recorded"
 
 
-def _forward(session: Session, sid: str, provider_status: str, error_code: str | None) -> bool:
+def _forward(repos: Repositories, sid: str, provider_status: str, error_code: str | None) -> bool:
     """Move the notification with this provider id to this status if it is at an earlier one."""
     ours = OURS[provider_status]
-    earlier = [str(status) for status, rank in RANK.items() if rank < RANK[ours]]
-    values: dict[str, str] = {"status": str(ours)}
+    earlier = [status for status, rank in RANK.items() if rank < RANK[ours]]
+    reason = None
     if ours is Status.FAILED:
-        values["reason"] = f"Twilio error {error_code}" if error_code else "Twilio reported a failure"
-    moved = session.execute(
-        update(Notification)
-        .where(Notification.provider_sid == sid, Notification.status.in_(earlier))
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(rowcount(moved))
+        reason = f"Twilio error {error_code}" if error_code else "Twilio reported a failure"
+    return repos.outbox.advance(sid, ours, earlier, reason)
 
 
-def record(session: Session, sid: str, provider_status: str, error_code: str | None, at: datetime) -> str:
+def record(repos: Repositories, sid: str, provider_status: str, error_code: str | None, at: datetime) -> str:
     """A status callback: applied to its notification, or kept (then call ``settle`` in a new transaction)."""
     if provider_status not in OURS:
         return f"status {provider_status!r} ignored"
-    lock_for_writing(session)
-    if session.scalar(select(Notification.id).where(Notification.provider_sid == sid).limit(1)) is None:
-        session.add(EarlyStatus(provider_sid=sid, status=provider_status, error_code=error_code, received_at=at))
+    repos.outbox.lock()
+    if not repos.outbox.has_provider_id(sid):
+        repos.early_statuses.keep(sid, provider_status, error_code, at)
         return KEPT
-    if _forward(session, sid, provider_status, error_code):
+    if _forward(repos, sid, provider_status, error_code):
         return f"now {OURS[provider_status]}"
     return f"{provider_status} changes nothing: the notification is already as far on"
 
 
-def settle(session: Session, sid: str) -> int:
+def settle(repos: Repositories, sid: str) -> int:
     """Apply, in order, the statuses kept for ``sid`` if its notification is recorded; drop those applied."""
-    lock_for_writing(session)
-    if session.scalar(select(Notification.id).where(Notification.provider_sid == sid).limit(1)) is None:
+    repos.outbox.lock()
+    if not repos.outbox.has_provider_id(sid):
         return 0
-    early = list(session.scalars(select(EarlyStatus).where(EarlyStatus.provider_sid == sid).order_by(EarlyStatus.id)))
+    early = repos.early_statuses.of(sid)
     for status in early:
-        _forward(session, sid, status.status, status.error_code)
-    if early:  # by id: one kept by a callback committing meanwhile is settled by that callback
-        session.execute(delete(EarlyStatus).where(EarlyStatus.id.in_([status.id for status in early])))
+        _forward(repos, sid, status.status, status.error_code)
+    # By id: one kept by a callback committing meanwhile is settled by that callback.
+    repos.early_statuses.drop([status.id for status in early])
     return len(early)
-
-
-def prune(session: Session, before: datetime) -> int:
-    """Drop kept statuses no notification claimed (another application's messages on the same account)."""
-    return rowcount(session.execute(delete(EarlyStatus).where(EarlyStatus.received_at < before)))

@@ -12,12 +12,12 @@ from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
 from parcels.ingest import RecordError, aware_time
-from parcels.storage.db import session_scope
-from parcels.storage.models import Consent
+from parcels.outbox_records import ConsentRecord
+from parcels.storage.unit_of_work import UnitOfWork
 from web.auth import error_response
 from web.errors import database_error
 from web.json_body import read_json
-from web.keys import SETTINGS
+from web.keys import SETTINGS, UNIT_OF_WORK
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -28,7 +28,7 @@ MAX_TEXT = 1600  # a message's length on WhatsApp and SMS
 ACTIONS = {"opt_out", "opt_in"}
 
 
-def parse(body: Any) -> Consent:
+def parse(body: Any) -> ConsentRecord:
     """A consent record from the connector's JSON; raises ValueError naming what is wrong."""
     if not isinstance(body, dict):
         raise ValueError("send a JSON object")
@@ -47,12 +47,12 @@ def parse(body: Any) -> Consent:
         moment = aware_time({"at": at}, "at")
     except RecordError as error:
         raise ValueError(str(error)) from None
-    return Consent(phone=phone, channel=channel, purpose="service", action=action, text=text, at=moment)
+    return ConsentRecord(phone=phone, channel=channel, purpose="service", action=action, text=text, at=moment)
 
 
-def store(consent: Consent) -> None:
-    with session_scope() as session:
-        session.add(consent)
+def store(uow: UnitOfWork, consent: ConsentRecord) -> None:
+    with uow.begin() as repos:
+        repos.consents.add(consent)
 
 
 @routes.post("/api/consent")
@@ -69,7 +69,7 @@ async def post_consent(request: web.Request) -> web.Response:
     except ValueError as error:  # BadBody included
         return error_response(400, str(error))
     try:
-        await asyncio.to_thread(store, consent)
+        await asyncio.to_thread(store, request.app[UNIT_OF_WORK], consent)
     except SQLAlchemyError as error:
         log.exception("storing a consent record failed")
         return database_error(error, "the database is unavailable; nothing was stored, send it again")

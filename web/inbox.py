@@ -15,25 +15,24 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from notifications.channels import inbox_conversation, inbox_key_of_parcel
-from notifications.outbox import Channel, Status, Unrenderable, render_row
+from notifications.outbox import Status, Unrenderable, render_row
+from parcels.outbox_records import OutboxMessage
 from parcels.signatures import CHAT_SESSION, sign
-from parcels.storage.db import session_scope
-from parcels.storage.models import Customer, Notification, Shipment
+from parcels.storage.unit_of_work import UnitOfWork
 from parcels.tracking_numbers import validate
 from web.auth import error_response, refusal
 from web.json_body import BadBody, read_json
-from web.keys import SETTINGS
+from web.keys import SETTINGS, UNIT_OF_WORK
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
 KEY = re.compile(r"[0-9a-f]{32}")
-UNREAD = (str(Status.SENT), str(Status.DELIVERED))
-SHOWN = (*UNREAD, str(Status.READ))
+UNREAD = (Status.SENT, Status.DELIVERED)
+SHOWN = (*UNREAD, Status.READ)
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -45,49 +44,37 @@ class Inbox:
     session_token: str | None = None  # the proof the socket.io channel asks for to continue it
 
 
-def _text(row: Notification) -> str | None:
+def _text(message: OutboxMessage) -> str | None:
     """The message as the notifier wrote it into the conversation (in its locale); None if it cannot be rendered."""
     try:
-        return render_row(row).text
+        return render_row(message).text
     except Unrenderable:
-        log.exception("web inbox: notification %d cannot be rendered; left unread", row.id)
+        log.exception("web inbox: notification %d cannot be rendered; left unread", message.id)
         return None
 
 
-def read_inbox(key: str) -> Inbox | None:
+def read_inbox(uow: UnitOfWork, key: str) -> Inbox | None:
     """The customer's web notifications, oldest first, now marked read; None for an unknown key.
 
     ``sent_at`` is the row's last update: the dispatcher's, since reading does not touch it
     (as Twilio's status callbacks do not)."""
-    with session_scope() as session:
-        customer = session.scalars(select(Customer).where(Customer.inbox_key == key)).first()
-        if customer is None:
+    with uow.begin() as repos:
+        found = repos.outbox.web_inbox(key, SHOWN)
+        if found is None:
             return None
-        rows = session.scalars(
-            select(Notification)
-            .join(Shipment, Shipment.id == Notification.shipment_id)
-            .where(
-                Shipment.customer_id == customer.id,
-                Notification.channel == str(Channel.WEB),
-                Notification.status.in_(SHOWN),
-            )
-            .order_by(Notification.updated_at, Notification.id)
-        ).all()
+        locale, shown = found
         messages: list[dict[str, Any]] = []
         shown_unread: list[int] = []
-        for row in rows:
-            if (text := _text(row)) is None:
+        for message in shown:
+            if (text := _text(message)) is None:
                 continue
-            messages.append({"id": row.id, "kind": row.kind, "text": text, "sent_at": row.updated_at.isoformat()})
-            if row.status in UNREAD:
-                shown_unread.append(row.id)
-        if shown_unread:
-            session.execute(
-                update(Notification)
-                .where(Notification.id.in_(shown_unread), Notification.status.in_(UNREAD))
-                .values(status=str(Status.READ))
+            messages.append(
+                {"id": message.id, "kind": message.kind, "text": text, "sent_at": message.updated_at.isoformat()}
             )
-        return Inbox(inbox_conversation(key), customer.locale, messages)
+            if message.status in UNREAD:
+                shown_unread.append(message.id)
+        repos.outbox.move(shown_unread, UNREAD, Status.READ)
+        return Inbox(inbox_conversation(key), locale, messages)
 
 
 class HideInboxKeys(logging.Filter):
@@ -134,7 +121,7 @@ async def post_inbox_link(request: web.Request) -> web.Response:
 async def get_inbox(request: web.Request) -> web.Response:
     key = request.match_info["key"]
     try:
-        inbox = await asyncio.to_thread(read_inbox, key) if KEY.fullmatch(key) else None
+        inbox = await asyncio.to_thread(read_inbox, request.app[UNIT_OF_WORK], key) if KEY.fullmatch(key) else None
     except SQLAlchemyError:
         log.exception("web inbox: the database is unavailable")  # never log the key: it is the credential
         return _json({"error": "the database is unavailable; no message was lost or marked read, try again"}, 503)

@@ -18,9 +18,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from twilio.request_validator import RequestValidator
 
 from notifications.provider_status import KEPT, record, settle
-from parcels.storage.db import session_scope
+from parcels.storage.unit_of_work import UnitOfWork
 from web.forms import read_form
-from web.keys import SETTINGS
+from web.keys import SETTINGS, UNIT_OF_WORK
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -31,13 +31,13 @@ STATUS = re.compile(r"[a-z_]{1,32}")
 ERROR_CODE = re.compile(r"[0-9]{1,6}")
 
 
-def apply(sid: str, provider_status: str, error_code: str | None) -> str:
+def apply(uow: UnitOfWork, sid: str, provider_status: str, error_code: str | None) -> str:
     """Record one callback; says what happened (for the log)."""
-    with session_scope() as session:
-        outcome = record(session, sid, provider_status, error_code, datetime.now(UTC))
+    with uow.begin() as repos:
+        outcome = record(repos, sid, provider_status, error_code, datetime.now(UTC))
     if outcome == KEPT:  # the dispatcher may have recorded the id meanwhile: see provider_status
-        with session_scope() as session:
-            if settle(session, sid):
+        with uow.begin() as repos:
+            if settle(repos, sid):
                 outcome = "applied: its notification was recorded meanwhile"
     return outcome
 
@@ -67,7 +67,7 @@ async def status_callback(request: web.Request) -> web.Response:
     if settings.twilio_account_sid and account != settings.twilio_account_sid:
         return web.Response(status=400, text="AccountSid is not this account's")
     try:
-        outcome = await asyncio.to_thread(apply, sid, status, error_code or None)
+        outcome = await asyncio.to_thread(apply, request.app[UNIT_OF_WORK], sid, status, error_code or None)
     except SQLAlchemyError:
         log.exception("storing a status callback failed")
         return web.Response(status=503, text="database unavailable; Twilio will retry")

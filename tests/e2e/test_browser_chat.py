@@ -17,8 +17,11 @@ from notifications.quiet_hours import QuietHours
 from notifications.senders import SinkSender
 from parcels.storage.db import session_scope
 from parcels.storage.models import Customer, Notification, Shipment
+from parcels.storage.unit_of_work import SqlUnitOfWork
 from tests.factories import event_record, shipment_record
 from tests.processes import Stack
+
+UOW = SqlUnitOfWork()  # on the test database (DATABASE_URL)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -134,7 +137,7 @@ def inbox_key(stack: Stack) -> str:
         conversations = RasaConversations(stack.rasa_url, stack.token)
         try:
             await dispatch_due(
-                SinkSender(), lambda: datetime.now(UTC), settings=DispatchSettings(conversations=conversations)
+                UOW, SinkSender(), lambda: datetime.now(UTC), settings=DispatchSettings(conversations=conversations)
             )
         finally:
             await conversations.close()

@@ -24,8 +24,11 @@ from notifications.quiet_hours import QuietHours
 from notifications.senders import TwilioSender
 from parcels.storage.db import session_scope
 from parcels.storage.models import Notification
+from parcels.storage.unit_of_work import SqlUnitOfWork
 from tests.factories import event_record, shipment_record
 from tests.processes import Stack
+
+UOW = SqlUnitOfWork()  # on the test database (DATABASE_URL)
 
 pytestmark = pytest.mark.e2e
 
@@ -87,7 +90,7 @@ async def test_a_broken_promise_is_told_on_whatsapp_and_the_reply_is_about_that_
         conversations = RasaConversations(stack.rasa_url, stack.token)
         settings = DispatchSettings(status_callback=stack.status_callback_url, conversations=conversations)
         try:
-            await dispatch_due(sender, lambda: datetime.now(UTC), settings=settings)
+            await dispatch_due(UOW, sender, lambda: datetime.now(UTC), settings=settings)
         finally:
             await sender.close()
             await conversations.close()

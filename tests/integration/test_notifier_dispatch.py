@@ -23,8 +23,12 @@ from parcels.ingest import ingest_events
 from parcels.shipments import register_shipments
 from parcels.storage.db import session_scope
 from parcels.storage.models import Consent, Notification
+from parcels.storage.outbox_store import outbox_message
+from parcels.storage.unit_of_work import SqlUnitOfWork
 from tests.factories import event_record, shipment_record
 from tests.twilio_loopback import TwilioLoopback, running_twilio
+
+UOW = SqlUnitOfWork()  # on the test database (DATABASE_URL)
 
 MADRID = ZoneInfo("Europe/Madrid")
 PAID = datetime(2026, 11, 27, 11, tzinfo=MADRID)
@@ -84,7 +88,7 @@ def sender(server: TwilioLoopback, timeout: float = 2.0) -> TwilioSender:
 async def dispatch(server: TwilioLoopback, moment: datetime, **kwargs: Any) -> DispatchReport:
     twilio = sender(server)
     try:
-        return await dispatch_due(twilio, at(moment), **kwargs)
+        return await dispatch_due(UOW, twilio, at(moment), **kwargs)
     finally:
         await twilio.close()
 
@@ -148,7 +152,7 @@ async def test_when_twilio_cannot_be_reached_nothing_is_lost(broken: None) -> No
         url = server.base_url
     down = TwilioSender("AC" + "0" * 32, "x", "whatsapp:+14155238886", None, http_client=_pointed_at(url))
     try:
-        report = await dispatch_due(down, at(MORNING), rng=random.Random(3))
+        report = await dispatch_due(UOW, down, at(MORNING), rng=random.Random(3))
     finally:
         await down.close()
     assert (report.sent, report.retried) == (0, 3)  # refused before anything was sent: simply later
@@ -191,7 +195,7 @@ async def test_an_interrupted_send_is_adopted_not_sent_again(broken: None, twili
         row = session.scalars(select(Notification).order_by(Notification.id)).first()
         assert row is not None
         row.status, row.attempts, row.updated_at = Status.SENDING, 1, real_now - timedelta(minutes=10)
-        accepted = await first.send(outgoing_for(row, first)[0], None)
+        accepted = await first.send(outgoing_for(outbox_message(row), first)[0], None)
     await first.close()
     report = await dispatch(twilio, real_now)
     assert report.recovered == 1
@@ -204,7 +208,7 @@ async def test_an_interrupted_send_is_adopted_not_sent_again(broken: None, twili
 async def test_without_credentials_messages_go_to_the_local_sink(broken: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TWILIO_CONTENT_SID_PROMISE_BROKEN_ES")
     sink = SinkSender()
-    assert (await dispatch_due(sink, at(MORNING))).sent == 3
+    assert (await dispatch_due(UOW, sink, at(MORNING))).sent == 3
     to, message = sink.sent[0][1].to, sink.sent[0][1]
     assert to.startswith("whatsapp:+346") and message.body and "LP0001234567891" in message.body
 
@@ -219,10 +223,10 @@ async def test_a_stop_ends_the_pass_after_the_batch_in_flight(broken: None, monk
             return await super().send(message, status_callback)
 
     sink = StoppedAfterOne()
-    report = await dispatch_due(sink, at(MORNING), settings=DispatchSettings(batch=1), stopping=stopping)
+    report = await dispatch_due(UOW, sink, at(MORNING), settings=DispatchSettings(batch=1), stopping=stopping)
     assert report.sent == len(sink.sent) == 1
     assert sorted(statuses().values()) == ["pending", "pending", "sent"]  # the rest waits for the next process
-    assert (await dispatch_due(SinkSender(), at(MORNING))).sent == 2
+    assert (await dispatch_due(UOW, SinkSender(), at(MORNING))).sent == 2
 
 
 async def test_the_rate_cap_spreads_calls() -> None:

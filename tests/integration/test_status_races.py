@@ -16,8 +16,15 @@ from notifications.provider_status import KEPT, record, settle
 from parcels.shipments import register_shipments
 from parcels.storage.db import session_scope
 from parcels.storage.models import EarlyStatus, Notification, Shipment
+from parcels.storage.unit_of_work import SqlUnitOfWork
 from tests.factories import notification_row, shipment_record
-from web.twilio_status import apply
+from web.twilio_status import apply as apply_on
+
+UOW = SqlUnitOfWork()  # on the test database (DATABASE_URL)
+
+
+def apply(sid: str, provider_status: str, error_code: str | None) -> str:
+    return apply_on(UOW, sid, provider_status, error_code)
 
 
 def sending(count: int) -> list[int]:
@@ -40,8 +47,8 @@ def recorded(notification_id: int, sid: str) -> None:
         row = session.get(Notification, notification_id)
         assert row is not None
         row.status, row.provider_sid = str(Status.SENT), sid
-    with session_scope() as session:
-        settle(session, sid)
+    with UOW.begin() as repos:
+        settle(repos, sid)
 
 
 def sid_of(n: int) -> str:
@@ -51,14 +58,14 @@ def sid_of(n: int) -> str:
 def test_a_status_kept_after_the_dispatcher_settled_is_applied_by_its_own_callback(db: Engine) -> None:
     [notification_id] = sending(1)
     sid = sid_of(1)
-    with session_scope() as session:
-        assert record(session, sid, "read", None, datetime.now(UTC)) == KEPT
+    with UOW.begin() as repos:
+        assert record(repos, sid, "read", None, datetime.now(UTC)) == KEPT
     with session_scope() as session:  # the id, recorded by a dispatcher whose settle looked before "read" was kept
         row = session.get(Notification, notification_id)
         assert row is not None
         row.status, row.provider_sid = str(Status.SENT), sid
-    with session_scope() as session:  # the callback's own settle, after its keep committed
-        assert settle(session, sid) == 1
+    with UOW.begin() as repos:  # the callback's own settle, after its keep committed
+        assert settle(repos, sid) == 1
     with session_scope() as session:
         assert session.get(Notification, notification_id).status == Status.READ  # type: ignore[union-attr]
         assert session.scalars(select(EarlyStatus)).all() == []

@@ -152,7 +152,7 @@ async def test_unknown_and_malformed_keys_learn_nothing(client, key: str) -> Non
 async def test_a_database_that_is_down_answers_503(client, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     sent = add("LP00012345678941", "promise_broken")
     unreachable = create_engine("sqlite:////nonexistent/dir/parcels.db")
-    monkeypatch.setattr("parcels.storage.db.default_engine", lambda: unreachable)
+    monkeypatch.setattr("parcels.storage.unit_of_work.default_engine", lambda: unreachable)
     response = await client.get(f"/api/inbox/{ANA}")
     assert response.status == 503
     assert response.headers["Cache-Control"] == "no-store"

@@ -16,9 +16,12 @@ from parcels.ingest import ingest_events
 from parcels.shipments import register_shipments
 from parcels.storage.db import session_scope
 from parcels.storage.models import EarlyStatus, Notification, Shipment
+from parcels.storage.unit_of_work import SqlUnitOfWork
 from tests.factories import event_record, notification_row, shipment_record
 from web.app import create_app
 from web.settings import Settings
+
+UOW = SqlUnitOfWork()  # on the test database (DATABASE_URL)
 
 TOKEN = "twilio-auth-token"
 PUBLIC = "https://parcels.example.com/twilio/status"
@@ -102,7 +105,7 @@ async def test_a_callback_that_beats_our_commit_is_applied_when_the_sid_is_recor
             assert response.status == 204  # Twilio's callback arrives before create() has returned
             return early_sid
 
-    assert (await dispatch_due(CallbackFirst(), lambda: datetime.now(UTC))).sent == 1
+    assert (await dispatch_due(UOW, CallbackFirst(), lambda: datetime.now(UTC))).sent == 1
     with session_scope() as session:
         row = session.scalars(select(Notification).where(Notification.provider_sid == early_sid)).one()
         assert row.status == "delivered"
