@@ -68,7 +68,7 @@ def prepare(database: str, marketers: int) -> None:
         }
         for n in range(1, 201)
     ]
-    register_shipments(records)
+    register_shipments(uow, records)
     for record in records:
         make_claim(uow, record["tracking_number"], datetime.now(UTC), "web", postal_code="28013")
     for n in range(marketers):

@@ -11,14 +11,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
+from parcels.shipment_records import IncomingEvent
 from parcels.stages import UnknownEventCode, lookup
-from parcels.storage import queries
-from parcels.storage.db import session_scope
-from parcels.storage.models import TrackingEvent
+from parcels.storage.unit_of_work import Repositories, UnitOfWork
 from parcels.text import Unreadable, bad_character
 from parcels.tracking_numbers import validate
 
@@ -27,17 +24,6 @@ MAX_BATCH = 5000
 
 class RecordError(ValueError):
     """One input record that cannot be used, with a message fit for the operator."""
-
-
-@dataclass(frozen=True, slots=True)
-class IncomingEvent:
-    event_id: str
-    tracking_number: str
-    code: str
-    stage: int
-    kind: str
-    occurred_at: datetime
-    location: str | None
 
 
 @dataclass(slots=True)
@@ -159,20 +145,20 @@ def parse_event(record: Any) -> IncomingEvent:
     )
 
 
-def ingest_events(records: Sequence[Any], received_at: datetime, engine: Engine | None = None) -> IngestReport:
+def ingest_events(uow: UnitOfWork, records: Sequence[Any], received_at: datetime) -> IngestReport:
     """Store the valid events of a batch in one transaction."""
     if len(records) > MAX_BATCH:
         raise RecordError(f"a batch holds at most {MAX_BATCH} events, got {len(records)}")
     try:
-        with session_scope(engine) as session:
-            return _ingest(session, records, received_at)
+        with uow.begin() as repos:
+            return _ingest(repos, records, received_at)
     except IntegrityError:
         # Another writer stored some of the same events meanwhile: they are duplicates now.
-        with session_scope(engine) as session:
-            return _ingest(session, records, received_at)
+        with uow.begin() as repos:
+            return _ingest(repos, records, received_at)
 
 
-def _ingest(session: Session, records: Sequence[Any], received_at: datetime) -> IngestReport:
+def _ingest(repos: Repositories, records: Sequence[Any], received_at: datetime) -> IngestReport:
     report = IngestReport()
     parsed: list[tuple[int, IncomingEvent]] = []
     for index, record in enumerate(records):
@@ -181,9 +167,9 @@ def _ingest(session: Session, records: Sequence[Any], received_at: datetime) -> 
         except RecordError as error:
             report.rejected.append(Rejection(index, record_id(record, "event_id"), str(error)))
 
-    ids = queries.shipment_ids(session, (event.tracking_number for _, event in parsed))
-    stored = queries.existing_event_ids(session, (event.event_id for _, event in parsed))
-    touched: set[int] = set()
+    ids = repos.shipments.ids_of(event.tracking_number for _, event in parsed)
+    stored = repos.shipments.stored_event_ids(event.event_id for _, event in parsed)
+    new: list[tuple[int, IncomingEvent]] = []
     for index, event in parsed:
         shipment_id = ids.get(event.tracking_number)
         if shipment_id is None:
@@ -199,21 +185,8 @@ def _ingest(session: Session, records: Sequence[Any], received_at: datetime) -> 
             report.duplicates.append(event.event_id)
             continue
         stored.add(event.event_id)
-        session.add(
-            TrackingEvent(
-                event_id=event.event_id,
-                shipment_id=shipment_id,
-                code=event.code,
-                stage=event.stage,
-                kind=event.kind,
-                occurred_at=event.occurred_at,
-                location=event.location,
-                received_at=received_at,
-            )
-        )
-        touched.add(shipment_id)
+        new.append((shipment_id, event))
         report.accepted.append(event.event_id)
-    session.flush()
-    queries.refresh_progress(session, touched, received_at)
+    repos.shipments.add_events(new, received_at)
     report.rejected.sort(key=lambda r: r.index)
     return report

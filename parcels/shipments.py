@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from parcels.deadlines import deadline_for
 from parcels.ingest import (
@@ -24,27 +20,12 @@ from parcels.ingest import (
     valid_tracking_number,
 )
 from parcels.policy import Policy, current_policy
-from parcels.storage.db import session_scope
-from parcels.storage.models import Customer, Shipment
+from parcels.shipment_records import NewShipment
+from parcels.storage.unit_of_work import Repositories, UnitOfWork
 
 _PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
 _POSTAL_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{1,8}[A-Za-z0-9]$")
 _LOCALES = {"es", "en"}
-
-
-@dataclass(frozen=True, slots=True)
-class NewShipment:
-    tracking_number: str
-    order_ref: str | None
-    product_code: str
-    paid_at: datetime
-    postal_code: str
-    city: str | None
-    customer_name: str
-    customer_phone: str | None
-    customer_email: str | None
-    customer_locale: str
-    customer_channel: str | None = None
 
 
 CHANNELS = ("whatsapp", "sms", "web")
@@ -88,17 +69,17 @@ def parse_shipment(record: Any, policy: Policy) -> NewShipment:
     )
 
 
-def register_shipments(records: Sequence[Any], engine: Engine | None = None) -> IngestReport:
+def register_shipments(uow: UnitOfWork, records: Sequence[Any]) -> IngestReport:
     """Create the valid shipments of a batch; a tracking number already known counts as a duplicate."""
     try:
-        with session_scope(engine) as session:
-            return _register(session, records)
-    except IntegrityError:
-        with session_scope(engine) as session:
-            return _register(session, records)
+        with uow.begin() as repos:
+            return _register(repos, records)
+    except IntegrityError:  # another writer registered some of the same numbers meanwhile: duplicates now
+        with uow.begin() as repos:
+            return _register(repos, records)
 
 
-def _register(session: Session, records: Sequence[Any]) -> IngestReport:
+def _register(repos: Repositories, records: Sequence[Any]) -> IngestReport:
     policy = current_policy()
     report = IngestReport()
     parsed: list[NewShipment] = []
@@ -107,12 +88,7 @@ def _register(session: Session, records: Sequence[Any]) -> IngestReport:
             parsed.append(parse_shipment(record, policy))
         except RecordError as error:
             report.rejected.append(Rejection(index, record_id(record, "tracking_number"), str(error)))
-    numbers = {s.tracking_number for s in parsed}
-    known = (
-        set(session.scalars(select(Shipment.tracking_number).where(Shipment.tracking_number.in_(numbers))))
-        if numbers
-        else set()
-    )
+    known = repos.shipments.known({s.tracking_number for s in parsed})
     for new in parsed:
         if new.tracking_number in known:
             report.duplicates.append(new.tracking_number)
@@ -120,39 +96,6 @@ def _register(session: Session, records: Sequence[Any]) -> IngestReport:
         known.add(new.tracking_number)
         market = policy.market_of(new.product_code)
         deadline = deadline_for(new.paid_at, policy.products[new.product_code], market, new.postal_code)
-        customer = _customer(session, new)
-        session.add(
-            Shipment(
-                tracking_number=new.tracking_number,
-                order_ref=new.order_ref,
-                customer=customer,
-                product_code=new.product_code,
-                market_code=market.code,
-                destination_postal_code=new.postal_code,
-                destination_city=new.city,
-                paid_at=new.paid_at,
-                promised_date=deadline.promised_date,
-                deadline_at=deadline.ends_at,
-            )
-        )
+        repos.shipments.add(new, market.code, deadline.promised_date, deadline.ends_at)
         report.accepted.append(new.tracking_number)
-    session.flush()
     return report
-
-
-def _customer(session: Session, new: NewShipment) -> Customer:
-    if new.customer_phone:
-        existing = session.scalars(select(Customer).where(Customer.phone == new.customer_phone).limit(1)).first()
-        if existing is not None:
-            if new.customer_channel:  # the shop tells us the customer's latest choice
-                existing.preferred_channel = new.customer_channel
-            return existing
-    customer = Customer(
-        name=new.customer_name,
-        phone=new.customer_phone,
-        email=new.customer_email,
-        locale=new.customer_locale,
-        preferred_channel=new.customer_channel,
-    )
-    session.add(customer)
-    return customer

@@ -147,18 +147,23 @@ class ImportTotals:
 def cmd_import(args: argparse.Namespace) -> int:
     path = Path(args.file)
     fmt = args.format or _format_of(path)
+    from parcels.storage.unit_of_work import SqlUnitOfWork
+
+    uow = SqlUnitOfWork()
     if args.kind == "events":
         from parcels.ingest import ingest_events
 
         received_at = datetime.now(UTC)
 
         def ingest(records: list[Any]) -> IngestReport:
-            return ingest_events(records, received_at=received_at)
+            return ingest_events(uow, records, received_at)
 
     else:
         from parcels.shipments import register_shipments
 
-        ingest = register_shipments
+        def ingest(records: list[Any]) -> IngestReport:
+            return register_shipments(uow, records)
+
     totals = import_file(path, fmt, ingest)
     print(f"accepted: {totals.accepted}, duplicates: {totals.duplicates}, rejected: {len(totals.rejected)}")
     for line, record_id, error in sorted(totals.rejected, key=lambda r: r[0]):

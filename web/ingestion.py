@@ -17,7 +17,7 @@ from web.auth import error_response as _error
 from web.auth import refusal
 from web.errors import database_error
 from web.json_body import BadBody, read_json
-from web.keys import SETTINGS
+from web.keys import SETTINGS, UNIT_OF_WORK
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -62,9 +62,11 @@ async def _run(request: web.Request, field: str, use_case: Callable[[Sequence[An
 
 @routes.post("/api/tracking/events")
 async def post_events(request: web.Request) -> web.Response:
-    return await _run(request, "events", lambda records: ingest_events(records, received_at=datetime.now(UTC)))
+    uow = request.app[UNIT_OF_WORK]
+    return await _run(request, "events", lambda records: ingest_events(uow, records, datetime.now(UTC)))
 
 
 @routes.post("/api/shipments")
 async def post_shipments(request: web.Request) -> web.Response:
-    return await _run(request, "shipments", register_shipments)
+    uow = request.app[UNIT_OF_WORK]
+    return await _run(request, "shipments", lambda records: register_shipments(uow, records))

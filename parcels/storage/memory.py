@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from parcels.claim_records import ClaimStatus, ClaimView, Parcel, TransitionView
 from parcels.handoff_records import ActionView, HandoffStatus, HandoffView, NoteView, Reason
 from parcels.outbox_records import Channel, ConsentRecord, EarlyStatus, OutboxMessage, Status
+from parcels.shipment_records import IncomingEvent, NewShipment
 from parcels.staff_records import Role, StaffAccount, StaffMember
 from parcels.storage.outbox_store import OPTED_OUT
 from parcels.storage.repositories import DuplicateClaim, DuplicateHandoff
@@ -60,6 +61,8 @@ class MemoryState:
     customer_of: dict[int, int] = field(default_factory=dict)  # shipment id -> customer id
     early_statuses: dict[int, tuple[EarlyStatus, datetime]] = field(default_factory=dict)  # by id, with arrival
     consents: list[ConsentRecord] = field(default_factory=list)
+    registered: dict[str, tuple[int, NewShipment]] = field(default_factory=dict)  # number -> (shipment id, as sent)
+    events: dict[str, tuple[int, IncomingEvent, datetime]] = field(default_factory=dict)  # by event id, received at
 
 
 class MemoryParcels:
@@ -71,6 +74,31 @@ class MemoryParcels:
 
     def find(self, tracking_numbers: Collection[str]) -> dict[str, Parcel]:
         return {n: self._state.parcels[n] for n in tracking_numbers if n in self._state.parcels}
+
+
+class MemoryShipments:
+    def __init__(self, state: MemoryState) -> None:
+        self._state = state
+
+    def known(self, tracking_numbers: Collection[str]) -> set[str]:
+        return {n for n in tracking_numbers if n in self._state.parcels or n in self._state.registered}
+
+    def add(self, new: NewShipment, market_code: str, promised_date: date, deadline_at: datetime) -> None:
+        taken = [parcel.id for parcel in self._state.parcels.values()]
+        taken += [shipment_id for shipment_id, _ in self._state.registered.values()]
+        self._state.registered[new.tracking_number] = (max(taken, default=0) + 1, new)
+
+    def ids_of(self, tracking_numbers: Iterable[str]) -> dict[str, int]:
+        ids = {number: shipment_id for number, (shipment_id, _) in self._state.registered.items()}
+        ids |= {number: parcel.id for number, parcel in self._state.parcels.items()}
+        return {number: ids[number] for number in tracking_numbers if number in ids}
+
+    def stored_event_ids(self, event_ids: Iterable[str]) -> set[str]:
+        return {event_id for event_id in event_ids if event_id in self._state.events}
+
+    def add_events(self, events: Sequence[tuple[int, IncomingEvent]], received_at: datetime) -> None:
+        for shipment_id, event in events:
+            self._state.events[event.event_id] = (shipment_id, event, received_at)
 
 
 class MemoryClaims:
@@ -453,6 +481,7 @@ class MemoryUnitOfWork:
         working = copy.deepcopy(self.state)
         yield Repositories(
             parcels=MemoryParcels(working),
+            shipments=MemoryShipments(working),
             claims=MemoryClaims(working),
             handoffs=MemoryHandoffs(working),
             staff=MemoryStaff(working),

@@ -26,6 +26,7 @@ from parcels.storage.outbox_store import (
     SqlOutbox,
 )
 from parcels.storage.repositories import ClaimRepository, HandoffRepository, ParcelRepository, SqlClaims, SqlParcels
+from parcels.storage.shipment_store import ShipmentRepository, SqlShipments
 from parcels.storage.sign_in_store import SignInAttemptRepository, SqlSignInAttempts
 from parcels.storage.staff_store import SqlStaff, SqlStaffSessions, StaffRepository, StaffSessionRepository
 from parcels.storage.template_store import SqlTemplateVersions, TemplateVersionRepository
@@ -36,6 +37,7 @@ class Repositories:
     """What one transaction works with, whichever storage holds it."""
 
     parcels: ParcelRepository
+    shipments: ShipmentRepository
     claims: ClaimRepository
     handoffs: HandoffRepository
     staff: StaffRepository
@@ -68,6 +70,7 @@ class SqlUnitOfWork:
         with session_scope(self.engine) as session:
             yield Repositories(
                 parcels=SqlParcels(session),
+                shipments=SqlShipments(session),
                 claims=SqlClaims(session),
                 handoffs=SqlHandoffs(session),
                 staff=SqlStaff(session),

@@ -116,7 +116,7 @@ def test_an_agent_approves_a_claim_and_reads_its_history(stack: Stack, db: Engin
     from tests.factories import shipment_record
 
     number = "LP00012345678904"
-    register_shipments([shipment_record(number, product="STANDARD", paid_at="2026-11-02T10:00:00+01:00")])
+    register_shipments(UOW, [shipment_record(number, product="STANDARD", paid_at="2026-11-02T10:00:00+01:00")])
     claim = make_claim(UOW, number, datetime(2026, 12, 2, tzinfo=UTC), "whatsapp", postal_code="28013").claim
     assert claim is not None
     create_staff(SqlUnitOfWork(), "agent@example.com", "Ana Agent", "agent", PASSWORD, update=True)

@@ -16,8 +16,11 @@ from actions.handoff import fallbacks_in_a_row
 from actions.tracking import ActionFallback, ActionTrackParcel
 from parcels.ingest import ingest_events
 from parcels.shipments import register_shipments
+from parcels.storage.unit_of_work import SqlUnitOfWork
 from tests.factories import event_record, shipment_record
 from tests.trackers import shopper_says
+
+UOW = SqlUnitOfWork()  # on the test database (DATABASE_URL)
 
 
 def tracker(
@@ -29,8 +32,10 @@ def tracker(
 @pytest.fixture
 def parcel(db: Engine) -> str:
     paid = datetime.now(UTC) - timedelta(days=3)
-    register_shipments([shipment_record(paid_at=paid.isoformat())])
-    ingest_events([event_record("a-1", "EMC", (paid + timedelta(days=2)).isoformat())], received_at=datetime.now(UTC))
+    register_shipments(UOW, [shipment_record(paid_at=paid.isoformat())])
+    ingest_events(
+        UOW, [event_record("a-1", "EMC", (paid + timedelta(days=2)).isoformat())], received_at=datetime.now(UTC)
+    )
     return "LP00012345678901"
 
 

@@ -51,6 +51,7 @@ def tracker(
 def parcels(db: Engine) -> None:
     now = datetime.now(UTC)
     register_shipments(
+        UOW,
         [
             shipment_record(LATE, order_ref="A", paid_at=(now - timedelta(days=20)).isoformat()),
             shipment_record(
@@ -61,9 +62,10 @@ def parcels(db: Engine) -> None:
                 customer_phone="+34699000111",
             ),
             shipment_record(ON_TIME, order_ref="C", paid_at=(now - timedelta(days=8)).isoformat()),
-        ]
+        ],
     )
     ingest_events(
+        UOW,
         [
             event_record("a-1", "GTMS_SIGNED", (now - timedelta(days=6)).isoformat(), LATE),
             event_record("a-2", "GTMS_SIGNED", (now - timedelta(days=2)).isoformat(), STANDARD_LATE),

@@ -44,13 +44,15 @@ ANA = Actor(ActorKind.STAFF, "ana@example.com")
 @pytest.fixture
 def parcels(db: Engine) -> None:
     register_shipments(
+        UOW,
         [
             shipment_record(LATE, order_ref="ORD-1", product="CHOICE_9", paid_at=PAID.isoformat()),
             shipment_record(SAME_ORDER, order_ref="ORD-1", product="CHOICE_9", paid_at=PAID.isoformat()),
             shipment_record(ON_TIME, order_ref="ORD-2", paid_at=PAID.isoformat()),
-        ]
+        ],
     )
     ingest_events(
+        UOW,
         [
             event_record("c-1", "GTMS_SIGNED", "2026-11-16T10:00:00+01:00", LATE),  # 5 days late
             event_record("c-2", "GTMS_SIGNED", "2026-11-16T10:00:00+01:00", SAME_ORDER),
@@ -116,8 +118,10 @@ def test_the_check_shows_an_existing_claim(parcels: None) -> None:
 
 def test_the_back_office_moves_claims_forward_only(parcels: None) -> None:
     standard = "LP00012345678904"
-    register_shipments([shipment_record(standard, order_ref="ORD-3", product="STANDARD", paid_at=PAID.isoformat())])
-    ingest_events([event_record("c-4", "GTMS_SIGNED", "2026-12-01T10:00:00+01:00", standard)], received_at=NOW)
+    register_shipments(
+        UOW, [shipment_record(standard, order_ref="ORD-3", product="STANDARD", paid_at=PAID.isoformat())]
+    )
+    ingest_events(UOW, [event_record("c-4", "GTMS_SIGNED", "2026-12-01T10:00:00+01:00", standard)], received_at=NOW)
     claim = make_claim(UOW, standard, datetime(2026, 12, 2, tzinfo=UTC), "web", postal_code="28013").claim
     assert claim is not None and claim.status is ClaimStatus.REQUESTED  # STANDARD is on application
 

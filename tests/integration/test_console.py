@@ -249,8 +249,8 @@ async def test_the_preview_can_use_a_real_parcel_without_its_customers_details(c
     from tests.factories import event_record, shipment_record
 
     now = datetime.now(UTC)
-    register_shipments([shipment_record("LP00012345678901", paid_at=(now - timedelta(days=3)).isoformat())])
-    ingest_events([event_record("p-1", "LH_DEPART", (now - timedelta(days=1)).isoformat())], now)
+    register_shipments(UOW, [shipment_record("LP00012345678901", paid_at=(now - timedelta(days=3)).isoformat())])
+    ingest_events(UOW, [event_record("p-1", "LH_DEPART", (now - timedelta(days=1)).isoformat())], now)
     await sign_in(client)
     headers = {"X-CSRF-Token": await token(client)}
     source = "{{ number }} {{ promised_date | date }} {{ last_event_place }}"
@@ -365,7 +365,7 @@ async def test_operators_see_the_outbox_with_masked_numbers(client) -> None:  # 
     from parcels.storage.models import Shipment
     from tests.factories import notification_row, shipment_record
 
-    register_shipments([shipment_record("LP00012345678901"), shipment_record("LP00012345678902", order_ref="2")])
+    register_shipments(UOW, [shipment_record("LP00012345678901"), shipment_record("LP00012345678902", order_ref="2")])
     now = datetime.now(UTC)
     inbox = "inbox-" + "ab" * 16
     with session_scope() as session:

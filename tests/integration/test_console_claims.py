@@ -32,7 +32,7 @@ async def client(aiohttp_client, db: Engine):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def reference(db: Engine) -> str:
-    register_shipments([shipment_record(NUMBER, product="STANDARD", paid_at="2026-11-02T10:00:00+01:00")])
+    register_shipments(UOW, [shipment_record(NUMBER, product="STANDARD", paid_at="2026-11-02T10:00:00+01:00")])
     claim = make_claim(UOW, NUMBER, datetime(2026, 12, 2, tzinfo=UTC), "whatsapp", postal_code="28013").claim
     assert claim is not None
     return claim.reference

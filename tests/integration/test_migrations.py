@@ -11,6 +11,7 @@ from sqlalchemy import Engine, create_engine, inspect, text
 from parcels.shipments import register_shipments
 from parcels.storage.migrate import upgrade
 from parcels.storage.models import Base
+from parcels.storage.unit_of_work import SqlUnitOfWork
 from tests.factories import shipment_record
 
 
@@ -29,7 +30,7 @@ def test_claims_made_before_their_history_get_one_step(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'old.db'}"
     upgrade(url, "0007")
     engine = create_engine(url)
-    register_shipments([shipment_record("LP00012345678901")], engine=engine)
+    register_shipments(SqlUnitOfWork(engine), [shipment_record("LP00012345678901")])
     with engine.begin() as connection:
         connection.execute(
             text(

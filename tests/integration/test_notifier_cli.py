@@ -14,7 +14,10 @@ from parcels.ingest import ingest_events
 from parcels.shipments import register_shipments
 from parcels.storage.db import session_scope
 from parcels.storage.models import Notification
+from parcels.storage.unit_of_work import SqlUnitOfWork
 from tests.factories import event_record, shipment_record
+
+UOW = SqlUnitOfWork()  # on the test database (DATABASE_URL)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,8 +32,8 @@ def notifier(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_dry_run_then_once(db: Engine) -> None:
     now = datetime.now(UTC)
-    register_shipments([shipment_record("LP00012345678901", paid_at=(now - timedelta(days=15)).isoformat())])
-    ingest_events([event_record("c-1", "EMA", (now - timedelta(days=14)).isoformat())], now)
+    register_shipments(UOW, [shipment_record("LP00012345678901", paid_at=(now - timedelta(days=15)).isoformat())])
+    ingest_events(UOW, [event_record("c-1", "EMA", (now - timedelta(days=14)).isoformat())], now)
 
     dry = notifier("dry-run")
     assert dry.returncode == 0, dry.stderr

@@ -23,8 +23,11 @@ from parcels.ingest import ingest_events
 from parcels.shipments import register_shipments
 from parcels.storage.db import session_scope
 from parcels.storage.models import Notification
+from parcels.storage.unit_of_work import SqlUnitOfWork
 from tests.factories import event_record, shipment_record
 from tests.twilio_loopback import TwilioLoopback, running_twilio
+
+UOW = SqlUnitOfWork()  # on the test database (DATABASE_URL)
 
 ROOT = Path(__file__).resolve().parents[2]
 PHONES = [f"+3460000009{n}" for n in range(3)]
@@ -66,6 +69,7 @@ def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
 def test_a_kill_between_acceptance_and_commit_sends_nothing_twice(db: Engine) -> None:
     now = datetime.now(UTC)
     register_shipments(
+        UOW,
         [
             shipment_record(
                 f"LP0001234567895{n}",
@@ -74,9 +78,10 @@ def test_a_kill_between_acceptance_and_commit_sends_nothing_twice(db: Engine) ->
                 customer_phone=phone,
             )
             for n, phone in enumerate(PHONES)
-        ]
+        ],
     )
     ingest_events(
+        UOW,
         [
             event_record(f"k-{n}", "EMA", (now - timedelta(days=14)).isoformat(), f"LP0001234567895{n}")
             for n in range(3)

@@ -38,6 +38,7 @@ BACK_OFFICE = Actor(ActorKind.API_KEY, "BACK_OFFICE_API_KEY")
 def parcels(db: Engine) -> None:
     at_risk_paid = (NOW - timedelta(days=7)).isoformat()
     register_shipments(
+        UOW,
         [
             shipment_record(BROKEN, order_ref="1", paid_at=PAID.isoformat(), customer_phone="+34600000001"),
             shipment_record(JUST_IN_TIME, order_ref="2", paid_at=PAID.isoformat(), customer_phone="+34600000002"),
@@ -45,9 +46,10 @@ def parcels(db: Engine) -> None:
             shipment_record(AT_RISK, order_ref="4", paid_at=at_risk_paid, customer_phone="+34600000004"),
             shipment_record(EXCLUDED, order_ref="5", paid_at=PAID.isoformat(), customer_phone="+34600000005"),
             shipment_record(SILENT, order_ref="6", paid_at=PAID.isoformat(), customer_phone="+34600000006"),
-        ]
+        ],
     )
     ingest_events(
+        UOW,
         [
             event_record("d-1", "EMA", "2026-11-28T10:00:00+01:00", BROKEN),
             event_record("d-2", "GTMS_SIGNED", "2026-12-06T23:30:00+01:00", JUST_IN_TIME),
@@ -95,7 +97,7 @@ def test_each_promise_gets_the_notification_it_calls_for_once(parcels: None) -> 
 
 def test_a_late_delivery_is_its_own_notification(parcels: None) -> None:
     detect(NOW)
-    ingest_events([event_record("d-7", "GTMS_SIGNED", "2026-12-08T12:00:00+01:00", BROKEN)], NOW)
+    ingest_events(UOW, [event_record("d-7", "GTMS_SIGNED", "2026-12-08T12:00:00+01:00", BROKEN)], NOW)
     report = detect(datetime(2026, 12, 8, 13, tzinfo=MADRID))
     assert report.enqueued == {Kind.DELIVERED_LATE: 1}
     [late] = by_kind()[Kind.DELIVERED_LATE]
@@ -130,6 +132,7 @@ def test_two_notifiers_at_once_never_enqueue_twice(parcels: None) -> None:
 def test_the_channel_follows_the_customers_preference(db: Engine) -> None:
     paid = PAID.isoformat()
     register_shipments(
+        UOW,
         [
             shipment_record("LP00012345678911", order_ref="c1", paid_at=paid, customer_phone="+34600000011"),
             shipment_record(
@@ -139,9 +142,10 @@ def test_the_channel_follows_the_customers_preference(db: Engine) -> None:
                 "LP00012345678913", order_ref="c3", paid_at=paid, customer_phone="+34600000013", customer_channel="web"
             ),
             shipment_record("LP00012345678914", order_ref="c4", paid_at=paid, customer_phone=None),
-        ]
+        ],
     )
     ingest_events(
+        UOW,
         [event_record(f"ch-{n}", "EMA", "2026-11-28T10:00:00+01:00", f"LP0001234567891{n}") for n in range(1, 5)],
         received_at=NOW,
     )
@@ -163,9 +167,9 @@ def test_the_channel_follows_the_customers_preference(db: Engine) -> None:
 
 def test_opting_out_silences_every_channel(db: Engine) -> None:
     register_shipments(
-        [shipment_record(BROKEN, paid_at=PAID.isoformat(), customer_phone="+34600000021", customer_channel="sms")]
+        UOW, [shipment_record(BROKEN, paid_at=PAID.isoformat(), customer_phone="+34600000021", customer_channel="sms")]
     )
-    ingest_events([event_record("o-1", "EMA", "2026-11-28T10:00:00+01:00", BROKEN)], received_at=NOW)
+    ingest_events(UOW, [event_record("o-1", "EMA", "2026-11-28T10:00:00+01:00", BROKEN)], received_at=NOW)
     with session_scope() as session:
         session.add(
             Consent(phone="+34600000021", channel="whatsapp", purpose="service", action="opt_out", text="STOP", at=PAID)
@@ -178,13 +182,14 @@ def test_opting_out_silences_every_channel(db: Engine) -> None:
 
 def test_a_claim_granted_on_application_is_told_once(db: Engine) -> None:
     register_shipments(
+        UOW,
         [
             shipment_record(BROKEN, order_ref="s1", product="STANDARD", paid_at=PAID.isoformat()),
             shipment_record(ON_TIME, order_ref="a1", paid_at=PAID.isoformat(), customer_phone="+34600000031"),
-        ]
+        ],
     )
     events = [event_record(f"g-{n}", "EMA", "2026-11-28T10:00:00+01:00", n) for n in (BROKEN, ON_TIME)]
-    ingest_events(events, received_at=NOW)
+    ingest_events(UOW, events, received_at=NOW)
     later = datetime(2026, 12, 30, 12, tzinfo=MADRID)
     requested = make_claim(UOW, BROKEN, later, "web", postal_code="28013")
     automatic = make_claim(UOW, ON_TIME, later, "web", postal_code="28013")
@@ -212,8 +217,8 @@ def test_the_at_risk_forecast_is_made_again_only_every_so_often(parcels: None) -
     detector = Detector(DetectSettings(at_risk_every=timedelta(minutes=15)))
     assert detector.run(NOW).enqueued == {Kind.PROMISE_BROKEN: 2, Kind.PROMISE_AT_RISK: 1}
     late_comer = "LP00012345678907"
-    register_shipments([shipment_record(late_comer, order_ref="7", paid_at=(NOW - timedelta(days=7)).isoformat())])
-    ingest_events([event_record("d-7", "LH_DEPART", (NOW - timedelta(days=6)).isoformat(), late_comer)], NOW)
+    register_shipments(UOW, [shipment_record(late_comer, order_ref="7", paid_at=(NOW - timedelta(days=7)).isoformat())])
+    ingest_events(UOW, [event_record("d-7", "LH_DEPART", (NOW - timedelta(days=6)).isoformat(), late_comer)], NOW)
     assert detector.run(NOW + timedelta(minutes=1)).total == 0  # facts only: nothing broke meanwhile
     assert detector.run(NOW + timedelta(minutes=16)).enqueued == {Kind.PROMISE_AT_RISK: 1}
 
@@ -223,10 +228,10 @@ def test_passes_read_what_changed_and_a_sweep_catches_the_rest(parcels: None) ->
     assert detector.run(NOW).total == 3  # the first pass sweeps
     # Delivered ten minutes after the deadline; we learn of it forty minutes later.
     delivered = event_record("late-1", "GTMS_SIGNED", "2026-12-07T00:10:00+01:00", BROKEN)
-    ingest_events([delivered], NOW + timedelta(minutes=20))
+    ingest_events(UOW, [delivered], NOW + timedelta(minutes=20))
     # Registered after its promise had already broken (an import of old orders).
-    register_shipments([shipment_record("LP00012345678908", order_ref="8", paid_at=PAID.isoformat())])
-    ingest_events([event_record("old-1", "EMA", "2026-11-28T10:00:00+01:00", "LP00012345678908")], NOW)
+    register_shipments(UOW, [shipment_record("LP00012345678908", order_ref="8", paid_at=PAID.isoformat())])
+    ingest_events(UOW, [event_record("old-1", "EMA", "2026-11-28T10:00:00+01:00", "LP00012345678908")], NOW)
 
     incremental = detector.run(NOW + timedelta(minutes=30))
     assert incremental.enqueued == {Kind.DELIVERED_LATE: 1}

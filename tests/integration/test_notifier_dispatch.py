@@ -42,13 +42,16 @@ SETTINGS = DispatchSettings(stale_after=timedelta(minutes=5))
 def broken(db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TWILIO_CONTENT_SID_PROMISE_BROKEN_ES", "HX" + "b" * 32)
     register_shipments(
+        UOW,
         [
             shipment_record(f"LP0001234567891{n}", order_ref=str(n), paid_at=PAID.isoformat(), customer_phone=phone)
             for n, phone in enumerate(PHONES)
-        ]
+        ],
     )
     ingest_events(
-        [event_record(f"x-{n}", "EMA", "2026-11-28T10:00:00+01:00", f"LP0001234567891{n}") for n in range(3)], NIGHT
+        UOW,
+        [event_record(f"x-{n}", "EMA", "2026-11-28T10:00:00+01:00", f"LP0001234567891{n}") for n in range(3)],
+        NIGHT,
     )
     assert detect(NIGHT).total == 3
 
@@ -63,13 +66,14 @@ def broken_parcels(serials: range, phone_prefix: str) -> None:
     """Parcels whose promise broke the night before MORNING, each with its own phone (prefix + 2 digits)."""
     numbers = [f"LP{n:014d}" for n in serials]
     register_shipments(
+        UOW,
         [
             shipment_record(number, order_ref=number, paid_at=PAID.isoformat(), customer_phone=f"{phone_prefix}{n:02d}")
             for n, number in enumerate(numbers)
-        ]
+        ],
     )
     ingest_events(
-        [event_record(f"e-{number}", "EMA", "2026-11-28T10:00:00+01:00", number) for number in numbers], NIGHT
+        UOW, [event_record(f"e-{number}", "EMA", "2026-11-28T10:00:00+01:00", number) for number in numbers], NIGHT
     )
 
 
@@ -263,13 +267,14 @@ async def test_sms_goes_as_text_and_the_web_inbox_needs_no_provider(
     db: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     register_shipments(
+        UOW,
         [
             shipment_record("LP00012345678931", order_ref="s", paid_at=PAID.isoformat(), customer_channel="sms"),
             shipment_record("LP00012345678932", order_ref="w", paid_at=PAID.isoformat(), customer_phone=None),
-        ]
+        ],
     )
     ingest_events(
-        [event_record(f"m-{n}", "EMA", "2026-11-28T10:00:00+01:00", f"LP0001234567893{n}") for n in (1, 2)], NIGHT
+        UOW, [event_record(f"m-{n}", "EMA", "2026-11-28T10:00:00+01:00", f"LP0001234567893{n}") for n in (1, 2)], NIGHT
     )
     assert detect(NIGHT).total == 2
     with running_twilio() as server:

@@ -23,9 +23,12 @@ from parcels.ingest import ingest_events
 from parcels.shipments import register_shipments
 from parcels.storage.db import session_scope
 from parcels.storage.models import Notification
+from parcels.storage.unit_of_work import SqlUnitOfWork
 from tests.factories import event_record, shipment_record
 from tests.integration.test_notifier_crash import start_notifier
 from tests.twilio_loopback import TwilioLoopback, running_twilio
+
+UOW = SqlUnitOfWork()  # on the test database (DATABASE_URL)
 
 COUNT = 300  # more than 20 rounds of kills send (at RATE): every kill lands during dispatch
 KILLS = 20
@@ -36,13 +39,14 @@ def late_parcels(now: datetime) -> None:
     numbers = [f"LP00066600000{n:03d}" for n in range(COUNT)]
     paid = (now - timedelta(days=15)).isoformat()
     register_shipments(
+        UOW,
         [
             shipment_record(number, order_ref=f"kill-{n}", paid_at=paid, customer_phone=f"+346100{n:05d}")
             for n, number in enumerate(numbers)
-        ]
+        ],
     )
     seen = (now - timedelta(days=14)).isoformat()
-    ingest_events([event_record(f"kill-{n}", "EMA", seen, number) for n, number in enumerate(numbers)], now)
+    ingest_events(UOW, [event_record(f"kill-{n}", "EMA", seen, number) for n, number in enumerate(numbers)], now)
 
 
 def statuses() -> Counter[str]:

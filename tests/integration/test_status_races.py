@@ -29,7 +29,7 @@ def apply(sid: str, provider_status: str, error_code: str | None) -> str:
 
 def sending(count: int) -> list[int]:
     """``count`` notifications handed to the provider, their ids not yet recorded."""
-    register_shipments([shipment_record(f"LP000555000{n:05d}", order_ref=f"RACE-{n}") for n in range(count)])
+    register_shipments(UOW, [shipment_record(f"LP000555000{n:05d}", order_ref=f"RACE-{n}") for n in range(count)])
     now = datetime.now(UTC)
     with session_scope() as session:
         rows = [

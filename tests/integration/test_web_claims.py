@@ -30,8 +30,8 @@ def settings(key: str | None = KEY) -> Settings:
 
 @pytest.fixture
 async def client(aiohttp_client, db: Engine):  # type: ignore[no-untyped-def]
-    register_shipments([shipment_record(NUMBER, product="STANDARD", paid_at="2026-11-02T10:00:00+00:00")])
-    ingest_events([event_record("w-1", "GTMS_SIGNED", "2026-12-01T10:00:00+01:00", NUMBER)], datetime.now(UTC))
+    register_shipments(UOW, [shipment_record(NUMBER, product="STANDARD", paid_at="2026-11-02T10:00:00+00:00")])
+    ingest_events(UOW, [event_record("w-1", "GTMS_SIGNED", "2026-12-01T10:00:00+01:00", NUMBER)], datetime.now(UTC))
     return await aiohttp_client(create_app(settings()))
 
 

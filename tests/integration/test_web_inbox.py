@@ -14,12 +14,15 @@ from sqlalchemy.orm import Session
 from parcels.shipments import register_shipments
 from parcels.storage.db import session_scope
 from parcels.storage.models import Customer, Notification, Shipment
+from parcels.storage.unit_of_work import SqlUnitOfWork
 from templates.manifest import manifest, samples
 from templates.renderer import render_message
 from tests.factories import shipment_record
 from web.app import create_app
 from web.inbox import HideInboxKeys
 from web.settings import Settings
+
+UOW = SqlUnitOfWork()  # on the test database (DATABASE_URL)
 
 ANA, BEN = "a" * 32, "b" * 32  # two customers' inbox keys
 SENT_AT = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
@@ -68,11 +71,12 @@ def text(kind: str, number: str, locale: str) -> str:
 @pytest.fixture
 async def client(aiohttp_client, db: Engine):  # type: ignore[no-untyped-def]
     register_shipments(
+        UOW,
         [
             shipment_record("LP00012345678941", order_ref="a1", customer_phone="+34600000001", customer_locale="en"),
             shipment_record("LP00012345678942", order_ref="a2", customer_phone="+34600000001", customer_locale="en"),
             shipment_record("LP00012345678943", order_ref="b1", customer_phone="+34600000002"),
-        ]
+        ],
     )
     with session_scope() as session:
         for phone, key in (("+34600000001", ANA), ("+34600000002", BEN)):
@@ -199,7 +203,7 @@ async def test_the_shops_site_gets_a_parcels_inbox_link(client) -> None:  # type
     assert existing.status == 200
     assert await existing.json() == {"tracking_number": "LP00012345678943", "inbox_key": BEN, "path": f"/?inbox={BEN}"}
 
-    register_shipments([shipment_record("LP00012345678944", order_ref="c1", customer_phone="+34600000003")])
+    register_shipments(UOW, [shipment_record("LP00012345678944", order_ref="c1", customer_phone="+34600000003")])
     made = await (await link({"tracking_number": "LP00012345678944"})).json()
     again = await (await link({"tracking_number": "LP00012345678944"})).json()
     assert len(made["inbox_key"]) == 32 and again["inbox_key"] == made["inbox_key"]  # made once, then kept

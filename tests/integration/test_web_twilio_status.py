@@ -41,7 +41,7 @@ def settings() -> Settings:
 
 @pytest.fixture
 async def client(aiohttp_client, db: Engine):  # type: ignore[no-untyped-def]
-    register_shipments([shipment_record()])
+    register_shipments(UOW, [shipment_record()])
     now = datetime.now(UTC)
     with session_scope() as session:
         shipment_id = session.scalars(select(Shipment.id)).one()
@@ -88,13 +88,14 @@ async def test_forged_unsigned_and_wrong_url_callbacks_are_refused(client) -> No
 
 async def test_a_callback_that_beats_our_commit_is_applied_when_the_sid_is_recorded(client) -> None:  # type: ignore[no-untyped-def]
     register_shipments(
+        UOW,
         [
             shipment_record(
                 "LP00012345678902", order_ref="2", paid_at="2026-11-02T11:00:00+01:00", customer_phone="+34600000077"
             )
-        ]
+        ],
     )
-    ingest_events([event_record("e-1", "EMA", "2026-11-03T10:00:00+01:00", "LP00012345678902")], datetime.now(UTC))
+    ingest_events(UOW, [event_record("e-1", "EMA", "2026-11-03T10:00:00+01:00", "LP00012345678902")], datetime.now(UTC))
     assert detect(datetime.now(UTC), settings=DetectSettings(quiet_hours=QuietHours.parse("03:00-03:01"))).total == 1
     early_sid = "SM" + "e" * 32
 

@@ -23,12 +23,15 @@ from parcels.promise import PromiseDecision, decide
 from parcels.shipments import register_shipments
 from parcels.status import Event, ShipmentFacts, summarize
 from parcels.storage.models import Claim
+from parcels.storage.unit_of_work import SqlUnitOfWork
 from parcels.track import Finding, TrackAnswer, answer_message
 from templates.manifest import manifest, typed
 from templates.renderer import render_message, set_source_provider
 from tests.factories import shipment_record
 from tests.strategies import DAY, POLICY, PROPERTY, facts, histories, shipments
 from tests.trackers import shopper_says
+
+UOW = SqlUnitOfWork()  # on the test database (DATABASE_URL)
 
 LOCALES = ("es", "en")
 
@@ -135,7 +138,7 @@ def test_a_late_parcel_never_handed_over_is_answered() -> None:
 
 async def test_the_assistant_answers_about_a_late_parcel_never_handed_over(db: Engine) -> None:
     paid = datetime.now(UTC) - timedelta(days=30)
-    register_shipments([shipment_record(paid_at=paid.isoformat())])
+    register_shipments(UOW, [shipment_record(paid_at=paid.isoformat())])
     for language, late in (("es", "retraso"), ("en", "late")):
         answers = {}
         for action in (ActionTrackParcel(), ActionExplainPromise()):
@@ -163,7 +166,7 @@ def test_a_published_version_that_breaks_on_a_case_falls_back_to_the_shipped_fil
 async def test_a_message_that_cannot_be_rendered_still_gets_an_answer(
     db: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    register_shipments([shipment_record()])
+    register_shipments(UOW, [shipment_record()])
 
     def failing(*_: object) -> str:
         raise ZeroDivisionError("a bug")

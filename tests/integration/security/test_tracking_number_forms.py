@@ -11,8 +11,11 @@ from parcels.ingest import ingest_events
 from parcels.shipments import register_shipments
 from parcels.storage.db import session_scope
 from parcels.storage.models import Shipment, TrackingEvent
+from parcels.storage.unit_of_work import SqlUnitOfWork
 from parcels.tracking_numbers import find_tracking_numbers, normalise, validate
 from tests.factories import event_record, shipment_record
+
+UOW = SqlUnitOfWork()  # on the test database (DATABASE_URL)
 
 ASCII = "LP00012345678901"
 FULL_WIDTH = "ＬＰ" + "".join(chr(0xFF10 + int(d)) for d in "00012345678901")
@@ -39,12 +42,12 @@ def test_normalise_leaves_other_text_alone() -> None:
 
 
 def test_a_parcel_registered_in_two_forms_is_one_shipment_and_its_events_join_it(db: Engine) -> None:
-    first = register_shipments([shipment_record(FULL_WIDTH)])
-    second = register_shipments([shipment_record(ARABIC_INDIC)])
+    first = register_shipments(UOW, [shipment_record(FULL_WIDTH)])
+    second = register_shipments(UOW, [shipment_record(ARABIC_INDIC)])
     assert first.accepted == [ASCII]
     assert second.duplicates == [ASCII]
     event = event_record("e-1", "EMA", "2026-11-27T10:00:00+08:00", number=DEVANAGARI)
-    report = ingest_events([event], received_at=datetime(2026, 11, 28, tzinfo=UTC))
+    report = ingest_events(UOW, [event], received_at=datetime(2026, 11, 28, tzinfo=UTC))
     assert report.accepted == ["e-1"]
     with session_scope() as session:
         assert session.scalar(select(func.count()).select_from(Shipment)) == 1
