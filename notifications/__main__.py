@@ -29,7 +29,7 @@ from notifications.senders import Permanent, Sender, SinkSender, TwilioSender
 from parcels.storage.db import session_scope
 from parcels.storage.migrate import upgrade
 from parcels.storage.models import Notification
-from parcels.storage.unit_of_work import SqlUnitOfWork
+from parcels.storage.unit_of_work import SqlUnitOfWork, UnitOfWork
 from templates.renderer import set_source_provider
 from templates.versions import source_provider
 
@@ -81,9 +81,9 @@ async def once(
     )
 
 
-def dry_run(detect_settings: DetectSettings) -> None:
+def dry_run(uow: UnitOfWork, detect_settings: DetectSettings) -> None:
     now = datetime.now(UTC)
-    report = detect(now, settings=detect_settings, dry_run=True)
+    report = detect(uow, now, settings=detect_settings, dry_run=True)
     kinds = ", ".join(f"{kind} {count}" for kind, count in report.enqueued.items()) or "nothing new"
     print(f"would enqueue {report.total} notification(s) now ({kinds}):")
     for row in report.planned:
@@ -122,16 +122,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     upgrade()
-    set_source_provider(source_provider(SqlUnitOfWork()))
+    uow = SqlUnitOfWork()
+    set_source_provider(source_provider(uow))
     detect_settings, dispatch_settings = settings_from_environment()
     if args.command == "dry-run":
-        dry_run(detect_settings)
+        dry_run(uow, detect_settings)
         return 0
-    asyncio.run(serve(args.command == "run", args.every, detect_settings, dispatch_settings, args.health_port))
+    asyncio.run(serve(uow, args.command == "run", args.every, detect_settings, dispatch_settings, args.health_port))
     return 0
 
 
 async def serve(
+    uow: UnitOfWork,
     forever: bool,
     every: float,
     detect_settings: DetectSettings,
@@ -139,7 +141,7 @@ async def serve(
     health_port: int | None = None,
 ) -> None:
     sender = sender_from_environment()  # inside the loop: the async Twilio client's session belongs to it
-    detector = Detector(detect_settings)
+    detector = Detector(uow, detect_settings)
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)

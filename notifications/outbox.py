@@ -4,8 +4,8 @@ Every caller that shows or sends a notification renders it here, with ``render``
 dispatcher, the console's outbox page, the web chat inbox and the dry run read the same
 text, and fail the same way (``Unrenderable``) when a template cannot be rendered.
 
-A row is written once per shipment and kind, ever (``dedupe_key``): ``enqueue`` inserts
-in bulk and skips the keys that are already there, so notifiers running at once, or a pass
+A row is written once per shipment and kind, ever (``dedupe_key``): the outbox repository's
+``enqueue`` inserts in bulk and skips the keys that are already there, so notifiers running at once, or a pass
 repeated after a crash, never write a notification twice. A dispatcher *leases* due rows
 (``pending`` -> ``sending``, one attempt more) before it sends them, and ``finish`` records
 how each ended.
@@ -20,8 +20,6 @@ from typing import Any
 
 from jinja2 import TemplateError
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from parcels.outbox_records import Channel, Kind, Status
@@ -37,7 +35,6 @@ __all__ = [
     "Unrenderable",
     "count_attempt",
     "dedupe_key",
-    "enqueue",
     "finish",
     "lease_due",
     "opted_out",
@@ -78,20 +75,6 @@ def render(kind: str, channel: str, locale: str, variables: Mapping[str, Any]) -
 
 def render_row(notification: Notification) -> Rendered:
     return render(notification.kind, notification.channel, notification.locale, notification.variables)
-
-
-def enqueue(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert the rows in bulk, leaving out any whose dedupe key is already there.
-
-    One statement, executed for many rows: SQLAlchemy sends them in batches of multi-row
-    INSERTs ("insertmanyvalues") from one compiled form, rather than compiling a statement
-    of thousands of values each time."""
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(Notification).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    session.connection().execute(statement, list(rows))
 
 
 def opted_out(session: Session, phones: Sequence[str]) -> set[str]:

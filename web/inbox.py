@@ -26,7 +26,7 @@ from parcels.storage.models import Customer, Notification, Shipment
 from parcels.tracking_numbers import validate
 from web.auth import error_response, refusal
 from web.json_body import BadBody, read_json
-from web.keys import SETTINGS
+from web.keys import SETTINGS, UNIT_OF_WORK
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -121,7 +121,7 @@ async def post_inbox_link(request: web.Request) -> web.Response:
         return error_response(400, "tracking_number must be a valid tracking number, such as LP00012345678901")
     number = validate(given).number
     try:
-        key = await asyncio.to_thread(inbox_key_of_parcel, number)
+        key = await asyncio.to_thread(inbox_key_of_parcel, request.config_dict[UNIT_OF_WORK], number)
     except SQLAlchemyError:
         log.exception("inbox links: the database is unavailable")
         return error_response(503, "the database is unavailable; try again")

@@ -16,6 +16,7 @@ from typing import Protocol
 from sqlalchemy import Engine
 
 from parcels.storage.db import default_engine, session_scope
+from parcels.storage.detection_store import DetectionRepository, SqlDetection
 from parcels.storage.handoff_store import SqlHandoffs
 from parcels.storage.outbox_store import (
     ConsentRepository,
@@ -45,6 +46,7 @@ class Repositories:
     outbox: OutboxRepository
     early_statuses: EarlyStatusRepository
     consents: ConsentRepository
+    detection: DetectionRepository
 
 
 class UnitOfWork(Protocol):
@@ -77,6 +79,7 @@ class SqlUnitOfWork:
                 outbox=SqlOutbox(session),
                 early_statuses=SqlEarlyStatuses(session),
                 consents=SqlConsents(session),
+                detection=SqlDetection(session),
             )
 
     def begin(self) -> AbstractContextManager[Repositories]:

@@ -17,6 +17,7 @@ from notifications.quiet_hours import QuietHours
 from notifications.senders import SinkSender
 from parcels.storage.db import session_scope
 from parcels.storage.models import Customer, Notification, Shipment
+from parcels.storage.unit_of_work import SqlUnitOfWork
 from tests.factories import event_record, shipment_record
 from tests.processes import Stack
 
@@ -128,7 +129,7 @@ def inbox_key(stack: Stack) -> str:
     assert requests.post(f"{stack.web_url}/api/shipments", json=[record], headers=headers, timeout=30).ok
     event = event_record("browser-3", "EDD", (now - timedelta(days=3)).isoformat(), INBOX_PARCEL, location="Madrid, ES")
     assert requests.post(f"{stack.web_url}/api/tracking/events", json=[event], headers=headers, timeout=30).ok
-    detect(now, settings=DetectSettings(quiet_hours=QuietHours.parse("03:00-03:01")))
+    detect(SqlUnitOfWork(), now, settings=DetectSettings(quiet_hours=QuietHours.parse("03:00-03:01")))
 
     async def dispatch() -> None:
         conversations = RasaConversations(stack.rasa_url, stack.token)

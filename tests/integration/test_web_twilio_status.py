@@ -16,6 +16,7 @@ from parcels.ingest import ingest_events
 from parcels.shipments import register_shipments
 from parcels.storage.db import session_scope
 from parcels.storage.models import EarlyStatus, Notification, Shipment
+from parcels.storage.unit_of_work import SqlUnitOfWork
 from tests.factories import event_record, notification_row, shipment_record
 from web.app import create_app
 from web.settings import Settings
@@ -92,7 +93,12 @@ async def test_a_callback_that_beats_our_commit_is_applied_when_the_sid_is_recor
         ]
     )
     ingest_events([event_record("e-1", "EMA", "2026-11-03T10:00:00+01:00", "LP00012345678902")], datetime.now(UTC))
-    assert detect(datetime.now(UTC), settings=DetectSettings(quiet_hours=QuietHours.parse("03:00-03:01"))).total == 1
+    assert (
+        detect(
+            SqlUnitOfWork(), datetime.now(UTC), settings=DetectSettings(quiet_hours=QuietHours.parse("03:00-03:01"))
+        ).total
+        == 1
+    )
     early_sid = "SM" + "e" * 32
 
     class CallbackFirst(SinkSender):
