@@ -46,6 +46,7 @@ def prepare_database(count: int) -> str:
     from parcels.storage.db import session_scope
     from parcels.storage.migrate import upgrade
     from parcels.storage.models import Notification, Shipment
+    from parcels.storage.unit_of_work import SqlUnitOfWork
     from tools.demo import generate
 
     upgrade(url)
@@ -58,7 +59,7 @@ def prepare_database(count: int) -> str:
     if not settled:
         print("settling: the notifications due by T0, marked sent (once)...", flush=True)
         started = time.perf_counter()
-        report = detect(T0)
+        report = detect(SqlUnitOfWork(), T0)
         with session_scope() as session:
             session.execute(update(Notification).values(status=str(Status.SENT)))
         print(f"  {report.total:,} in {time.perf_counter() - started:.1f} s", flush=True)
@@ -94,11 +95,12 @@ def moment_of_newly_broken(count: int) -> tuple[datetime, int]:
 
 def bench_detection(shipments: int) -> tuple[float, float]:
     from notifications.detect import Detector
+    from parcels.storage.unit_of_work import SqlUnitOfWork
 
     at, breaking = moment_of_newly_broken(shipments // 100)
     print(f"\n{breaking:,} promises break between T0 and {at:%Y-%m-%d %H:%M} UTC ({breaking / shipments:.2%})")
     # The notifier has been running: its previous pass (and sweep) was at T0.
-    detector = Detector(passed_at=T0, swept_at=T0)
+    detector = Detector(SqlUnitOfWork(), passed_at=T0, swept_at=T0)
     started = time.perf_counter()
     first = detector.run(at)
     first_s = time.perf_counter() - started
@@ -106,7 +108,7 @@ def bench_detection(shipments: int) -> tuple[float, float]:
     second = detector.run(at + timedelta(minutes=1))
     second_s = time.perf_counter() - started
     started = time.perf_counter()
-    sweep = Detector(passed_at=at, forecast_at=at).run(at + timedelta(minutes=2))
+    sweep = Detector(SqlUnitOfWork(), passed_at=at, forecast_at=at).run(at + timedelta(minutes=2))
     sweep_s = time.perf_counter() - started
     kinds = {str(kind): n for kind, n in first.enqueued.items()}
     print(f"first pass:  {first_s:8.2f} s  examined {first.examined:,}, enqueued {first.total:,} {kinds}")

@@ -84,7 +84,7 @@ async def once(
 
 def dry_run(uow: UnitOfWork, detect_settings: DetectSettings) -> None:
     now = datetime.now(UTC)
-    report = detect(now, settings=detect_settings, dry_run=True)
+    report = detect(uow, now, settings=detect_settings, dry_run=True)
     kinds = ", ".join(f"{kind} {count}" for kind, count in report.enqueued.items()) or "nothing new"
     print(f"would enqueue {report.total} notification(s) now ({kinds}):")
     for row in report.planned:
@@ -144,7 +144,7 @@ async def serve(
     health_port: int | None = None,
 ) -> None:
     sender = sender_from_environment()  # inside the loop: the async Twilio client's session belongs to it
-    detector = Detector(detect_settings)
+    detector = Detector(uow, detect_settings)
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)

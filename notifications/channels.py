@@ -10,10 +10,8 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select, update
-
-from parcels.storage.db import session_scope
-from parcels.storage.models import Customer, Shipment
+from parcels.detection_records import Contact
+from parcels.storage.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +24,7 @@ class Route:
         return self.channel is not None
 
 
-def choose(customer: Customer | None, opted_out: bool) -> Route:
+def choose(customer: Contact | None, opted_out: bool) -> Route:
     if customer is None:
         return Route(None, "the parcel has no customer to tell")
     if opted_out:
@@ -39,11 +37,12 @@ def choose(customer: Customer | None, opted_out: bool) -> Route:
     return Route("whatsapp")
 
 
-def recipient(customer: Customer, channel: str) -> str:
-    """The phone number, or for the web inbox the conversation the inbox page continues (``inbox-<key>``)."""
+def recipient(customer: Contact, channel: str) -> str:
+    """The phone number, or for the web inbox the conversation the inbox page continues (``inbox-<key>``):
+    a customer reached there has been given an inbox key first (detection stores the new ones)."""
     if channel == "web":
         if customer.inbox_key is None:
-            customer.inbox_key = new_inbox_key()
+            raise ValueError(f"customer {customer.id} has no web inbox key yet")
         return inbox_conversation(customer.inbox_key)
     assert customer.phone is not None
     return customer.phone
@@ -58,19 +57,15 @@ def inbox_conversation(inbox_key: str) -> str:
     return f"inbox-{inbox_key}"
 
 
-def inbox_key_of_parcel(tracking_number: str, engine: Engine | None = None) -> str | None:
+def inbox_key_of_parcel(uow: UnitOfWork, tracking_number: str) -> str | None:
     """The web chat inbox key of the parcel's customer, made now if they have none; None: no such parcel/customer.
 
     For the shop's site, which links a signed-in shopper to their inbox. Two calls at once
-    agree on one key: it is only ever set where none is."""
-    with session_scope(engine) as session:
-        customer_id = session.scalar(select(Shipment.customer_id).where(Shipment.tracking_number == tracking_number))
+    agree on one key: it is only ever set where none is, and read back afterwards."""
+    with uow.begin() as repos:
+        customer_id = repos.detection.customer_of(tracking_number)
         if customer_id is None:
             return None
-        session.execute(
-            update(Customer)
-            .where(Customer.id == customer_id, Customer.inbox_key.is_(None))
-            .values(inbox_key=new_inbox_key())
-        )
-    with session_scope(engine) as session:
-        return session.scalar(select(Customer.inbox_key).where(Customer.id == customer_id))
+        repos.detection.give_inbox_keys({customer_id: new_inbox_key()})
+    with uow.begin() as repos:
+        return repos.detection.inbox_keys([customer_id]).get(customer_id)

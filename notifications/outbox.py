@@ -4,8 +4,8 @@ Every caller that shows or sends a notification renders it here, with ``render``
 dispatcher, the console's outbox page, the web chat inbox and the dry run read the same
 text, and fail the same way (``Unrenderable``) when a template cannot be rendered.
 
-A row is written once per shipment and kind, ever (``dedupe_key``): ``enqueue`` inserts
-in bulk and skips the keys that are already there, so notifiers running at once, or a pass
+A row is written once per shipment and kind, ever (``dedupe_key``): the outbox repository's
+``enqueue`` inserts in bulk and skips the keys that are already there, so notifiers running at once, or a pass
 repeated after a crash, never write a notification twice. A dispatcher *leases* due rows
 (``pending`` -> ``sending``) before it sends them, counts each attempt and records how each
 ended, through the unit of work's ``outbox`` (``parcels.storage.outbox_store``).
@@ -13,18 +13,13 @@ ended, through the unit of work's ``outbox`` (``parcels.storage.outbox_store``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import TemplateError
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
 
 from parcels.outbox_records import Channel, Kind, OutboxMessage, Status
-from parcels.storage.models import Consent, Notification
 from templates.manifest import content_sid, content_variables, typed
 from templates.renderer import render_message
 
@@ -35,8 +30,6 @@ __all__ = [
     "Status",
     "Unrenderable",
     "dedupe_key",
-    "enqueue",
-    "opted_out",
     "render",
     "render_row",
 ]
@@ -74,30 +67,3 @@ def render(kind: str, channel: str, locale: str, variables: Mapping[str, Any]) -
 
 def render_row(message: OutboxMessage) -> Rendered:
     return render(message.kind, message.channel, message.locale, message.variables)
-
-
-def enqueue(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert the rows in bulk, leaving out any whose dedupe key is already there.
-
-    One statement, executed for many rows: SQLAlchemy sends them in batches of multi-row
-    INSERTs ("insertmanyvalues") from one compiled form, rather than compiling a statement
-    of thousands of values each time."""
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(Notification).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    session.connection().execute(statement, list(rows))
-
-
-def opted_out(session: Session, phones: Sequence[str]) -> set[str]:
-    """The phones whose newest consent record is an opt-out (on any channel: it applies to all)."""
-    if not phones:
-        return set()
-    newest: dict[str, str] = {}
-    rows = session.execute(
-        select(Consent.phone, Consent.action).where(Consent.phone.in_(phones)).order_by(Consent.at, Consent.id)
-    )
-    for phone, action in rows:
-        newest[phone] = action
-    return {phone for phone, action in newest.items() if action == "opt_out"}

@@ -108,7 +108,7 @@ async def post_inbox_link(request: web.Request) -> web.Response:
         return error_response(400, "tracking_number must be a valid tracking number, such as LP00012345678901")
     number = validate(given).number
     try:
-        key = await asyncio.to_thread(inbox_key_of_parcel, number)
+        key = await asyncio.to_thread(inbox_key_of_parcel, request.config_dict[UNIT_OF_WORK], number)
     except SQLAlchemyError:
         log.exception("inbox links: the database is unavailable")
         return error_response(503, "the database is unavailable; try again")

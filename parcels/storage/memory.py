@@ -16,10 +16,16 @@ from datetime import date, datetime
 from typing import Any
 
 from parcels.claim_records import ClaimStatus, ClaimView, Parcel, TransitionView
+from parcels.detection_records import Contact, DetectedShipment, Forecast, GrantedClaim
 from parcels.handoff_records import ActionView, HandoffStatus, HandoffView, NoteView, Reason
-from parcels.outbox_records import Channel, ConsentRecord, EarlyStatus, OutboxMessage, Status
+from parcels.outbox_records import Channel, ConsentRecord, EarlyStatus, Kind, OutboxMessage, Status
+from parcels.policy import Grant, Policy
+from parcels.promise import arrival_horizon
 from parcels.shipment_records import IncomingEvent, NewShipment
 from parcels.staff_records import Role, StaffAccount, StaffMember
+from parcels.stages import EventKind, Stage
+from parcels.status import ordered
+from parcels.storage.detection_store import GRANTED
 from parcels.storage.outbox_store import OPTED_OUT
 from parcels.storage.repositories import DuplicateClaim, DuplicateHandoff
 from parcels.storage.staff_store import DuplicateStaff
@@ -63,6 +69,8 @@ class MemoryState:
     consents: list[ConsentRecord] = field(default_factory=list)
     registered: dict[str, tuple[int, NewShipment]] = field(default_factory=dict)  # number -> (shipment id, as sent)
     events: dict[str, tuple[int, IncomingEvent, datetime]] = field(default_factory=dict)  # by event id, received at
+    contacts: dict[int, Contact] = field(default_factory=dict)  # by customer id (their shipments: customer_of)
+    progress_at: dict[int, datetime] = field(default_factory=dict)  # shipment id -> when its events last changed
 
 
 class MemoryParcels:
@@ -469,6 +477,150 @@ class MemoryConsents:
         return {phone for phone, action in newest.items() if action == "opt_out"}
 
 
+@dataclass(frozen=True)
+class _Progress:
+    """What the SQL shipment row keeps denormalised from its events."""
+
+    parcel: Parcel
+    stage: Stage | None
+    last_event_at: datetime | None
+    first_attempt_at: datetime | None
+    delivered_at: datetime | None
+    returned: bool
+
+    @property
+    def attempted_late(self) -> bool:
+        return self.first_attempt_at is not None and self.first_attempt_at >= self.parcel.facts.deadline_at
+
+
+def _progress(parcel: Parcel) -> _Progress:
+    events = ordered(parcel.events)
+    attempts = [e.occurred_at for e in events if e.kind in (EventKind.ATTEMPT_FAILED, EventKind.DELIVERED)]
+    delivered = [e.occurred_at for e in events if e.kind is EventKind.DELIVERED]
+    return _Progress(
+        parcel,
+        events[-1].stage if events else None,
+        events[-1].occurred_at if events else None,
+        attempts[0] if attempts else None,
+        delivered[0] if delivered else None,
+        any(e.kind is EventKind.RETURNED for e in events),
+    )
+
+
+class MemoryDetection:
+    def __init__(self, state: MemoryState) -> None:
+        self._state = state
+
+    def _shipments(self) -> list[_Progress]:
+        return sorted((_progress(p) for p in self._state.parcels.values()), key=lambda row: row.parcel.id)
+
+    def _notified(self, kind: Kind) -> set[int]:
+        return {n.shipment_id for n in self._state.notifications.values() if n.kind == kind}
+
+    def due(self, now: datetime, start: datetime, by_progress: bool) -> list[tuple[int, Kind]]:
+        rows = self._shipments()
+        told_broken, told_late = self._notified(Kind.PROMISE_BROKEN), self._notified(Kind.DELIVERED_LATE)
+
+        def learnt(row: _Progress) -> bool:
+            at = self._state.progress_at.get(row.parcel.id) if by_progress else row.delivered_at
+            return at is not None and at > start
+
+        broken = [
+            (row.parcel.id, Kind.PROMISE_BROKEN)
+            for row in rows
+            if row.delivered_at is None
+            and start < row.parcel.facts.deadline_at <= now
+            and (row.first_attempt_at is None or row.attempted_late)
+            and row.parcel.id not in told_broken
+        ]
+        late = [
+            (row.parcel.id, Kind.DELIVERED_LATE)
+            for row in rows
+            if row.attempted_late and row.delivered_at is not None and learnt(row) and row.parcel.id not in told_late
+        ]
+        return broken + late
+
+    def forecast(self, now: datetime, until: datetime, policy: Policy) -> list[Forecast]:
+        found, told = [], self._notified(Kind.PROMISE_AT_RISK)
+        for row in self._shipments():
+            facts, stage = row.parcel.facts, row.stage or Stage.COLLECTION
+            within = facts.deadline_at <= now + arrival_horizon(policy.products[facts.product_code], stage)
+            ahead = (row.last_event_at or facts.paid_at) > now
+            if (
+                row.delivered_at is None
+                and row.first_attempt_at is None
+                and now < facts.deadline_at <= until
+                and (within or row.returned or ahead)
+                and row.parcel.id not in told
+            ):
+                stage_number = None if row.stage is None else int(row.stage)
+                found.append(
+                    Forecast(
+                        row.parcel.id,
+                        facts.product_code,
+                        stage_number,
+                        row.last_event_at,
+                        facts.paid_at,
+                        facts.deadline_at,
+                        row.returned,
+                    )
+                )
+        return found
+
+    def _granted(self) -> list[tuple[int, ClaimView]]:
+        return [
+            (self._state.shipment_of[claim.reference], claim)
+            for claim in self._state.claims.values()
+            if claim.status in GRANTED
+        ]
+
+    def granted(self, start: datetime) -> list[int]:
+        told = self._notified(Kind.COMPENSATION_GRANTED)
+        return sorted(
+            shipment_id
+            for shipment_id, claim in self._granted()
+            if claim.updated_at > start and claim.grant == Grant.ON_APPLICATION and shipment_id not in told
+        )
+
+    def shipments(self, shipment_ids: Collection[int]) -> dict[int, DetectedShipment]:
+        found = {}
+        for row in self._shipments():
+            parcel = row.parcel
+            if parcel.id in shipment_ids:
+                customer_id = self._state.customer_of.get(parcel.id)
+                contact = None if customer_id is None else self._state.contacts[customer_id]
+                events = ordered(parcel.events)
+                found[parcel.id] = DetectedShipment(parcel.id, parcel.facts, events, row.delivered_at, contact)
+        return found
+
+    def granted_claims(self, shipment_ids: Collection[int]) -> dict[int, GrantedClaim]:
+        return {
+            shipment_id: GrantedClaim(
+                shipment_id, claim.tracking_number, claim.amount, claim.currency, claim.form, claim.reference
+            )
+            for shipment_id, claim in self._granted()
+            if shipment_id in shipment_ids
+        }
+
+    def customer_of(self, tracking_number: str) -> int | None:
+        parcel = self._state.parcels.get(tracking_number)
+        return None if parcel is None else self._state.customer_of.get(parcel.id)
+
+    def give_inbox_keys(self, keys: Mapping[int, str]) -> None:
+        for customer_id, key in keys.items():
+            contact = self._state.contacts[customer_id]
+            if contact.inbox_key is None:
+                self._state.contacts[customer_id] = dataclasses.replace(contact, inbox_key=key)
+                self._state.inboxes[key] = (customer_id, contact.locale)
+
+    def inbox_keys(self, customer_ids: Collection[int]) -> dict[int, str]:
+        return {
+            customer_id: contact.inbox_key
+            for customer_id, contact in self._state.contacts.items()
+            if customer_id in customer_ids and contact.inbox_key is not None
+        }
+
+
 class MemoryUnitOfWork:
     """Each transaction works on a copy of the state, which replaces it only when the block ends cleanly."""
 
@@ -491,6 +643,7 @@ class MemoryUnitOfWork:
             outbox=MemoryOutbox(working),
             early_statuses=MemoryEarlyStatuses(working),
             consents=MemoryConsents(working),
+            detection=MemoryDetection(working),
         )
         self.state = working
         self.commits += 1

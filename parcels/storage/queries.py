@@ -41,14 +41,15 @@ _EVENT_COLUMNS = (
 
 
 def events_by_shipment(session: Session, shipment_ids_: Collection[int]) -> dict[int, list[Event]]:
-    """Each shipment's events in time order. Read as plain rows, not ORM objects: the notifier reads the
-    events of thousands of shipments at a time, and an ORM object costs many times what its values do."""
+    """Each shipment's events in time order. Read as plain rows, not ORM objects, on the session's connection
+    (past the ORM's result handling): the notifier reads the events of thousands of shipments at a time, and an
+    ORM object costs many times what its values do."""
     events: dict[int, list[Event]] = {shipment_id: [] for shipment_id in shipment_ids_}
     if not events:
         return events
     stages, kinds = {int(stage): stage for stage in Stage}, {str(kind): kind for kind in EventKind}
     causes: dict[str, Cause | None] = {}
-    rows = session.execute(select(*_EVENT_COLUMNS).where(TrackingEvent.shipment_id.in_(events)))
+    rows = session.connection().execute(select(*_EVENT_COLUMNS).where(TrackingEvent.shipment_id.in_(events)))
     for shipment_id, event_id, code, stage, kind, occurred_at, location in rows:
         if code not in causes:
             causes[code] = cause_of(code)

@@ -16,6 +16,7 @@ from typing import Protocol
 from sqlalchemy import Engine
 
 from parcels.storage.db import default_engine, session_scope
+from parcels.storage.detection_store import DetectionRepository, SqlDetection
 from parcels.storage.handoff_store import SqlHandoffs
 from parcels.storage.outbox_store import (
     ConsentRepository,
@@ -47,6 +48,7 @@ class Repositories:
     outbox: OutboxRepository
     early_statuses: EarlyStatusRepository
     consents: ConsentRepository
+    detection: DetectionRepository
 
 
 class UnitOfWork(Protocol):
@@ -80,6 +82,7 @@ class SqlUnitOfWork:
                 outbox=SqlOutbox(session),
                 early_statuses=SqlEarlyStatuses(session),
                 consents=SqlConsents(session),
+                detection=SqlDetection(session),
             )
 
     def begin(self) -> AbstractContextManager[Repositories]:

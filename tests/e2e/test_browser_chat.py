@@ -131,7 +131,7 @@ def inbox_key(stack: Stack) -> str:
     assert requests.post(f"{stack.web_url}/api/shipments", json=[record], headers=headers, timeout=30).ok
     event = event_record("browser-3", "EDD", (now - timedelta(days=3)).isoformat(), INBOX_PARCEL, location="Madrid, ES")
     assert requests.post(f"{stack.web_url}/api/tracking/events", json=[event], headers=headers, timeout=30).ok
-    detect(now, settings=DetectSettings(quiet_hours=QuietHours.parse("03:00-03:01")))
+    detect(UOW, now, settings=DetectSettings(quiet_hours=QuietHours.parse("03:00-03:01")))
 
     async def dispatch() -> None:
         conversations = RasaConversations(stack.rasa_url, stack.token)

@@ -75,7 +75,7 @@ async def test_a_broken_promise_is_told_on_whatsapp_and_the_reply_is_about_that_
     assert "ALTA" in done
 
     awake = QuietHours.parse("03:00-03:01")  # no waiting for the morning in a test
-    report = detect(now, settings=DetectSettings(quiet_hours=awake))
+    report = detect(UOW, now, settings=DetectSettings(quiet_hours=awake))
     # The stack's database holds other tests' parcels too: look at these two.
     ours = {r["variables"]["number"]: r for r in report.planned if r["variables"]["number"] in (NUMBER, SILENT_NUMBER)}
     assert ours[NUMBER]["kind"] == "promise_broken" and ours[NUMBER]["status"] == Status.PENDING

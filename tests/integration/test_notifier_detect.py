@@ -79,7 +79,7 @@ def by_kind() -> dict[str, list[tuple[str, str]]]:
 
 
 def test_each_promise_gets_the_notification_it_calls_for_once(parcels: None) -> None:
-    report = detect(NOW)
+    report = detect(UOW, NOW)
     kinds = by_kind()
     assert sorted(kinds[Kind.PROMISE_BROKEN]) == [
         (BROKEN, Status.PENDING),
@@ -91,28 +91,28 @@ def test_each_promise_gets_the_notification_it_calls_for_once(parcels: None) -> 
     assert kinds[Kind.PROMISE_AT_RISK] == [(AT_RISK, Status.PENDING)]
     assert Kind.DELIVERED_LATE not in kinds  # delivered 30 minutes before its deadline: kept
     assert report.total == 3
-    assert detect(NOW).total == 0  # a second pass finds nothing new
-    assert detect(NOW + timedelta(hours=5)).total == 0
+    assert detect(UOW, NOW).total == 0  # a second pass finds nothing new
+    assert detect(UOW, NOW + timedelta(hours=5)).total == 0
 
 
 def test_a_late_delivery_is_its_own_notification(parcels: None) -> None:
-    detect(NOW)
+    detect(UOW, NOW)
     ingest_events(UOW, [event_record("d-7", "GTMS_SIGNED", "2026-12-08T12:00:00+01:00", BROKEN)], NOW)
-    report = detect(datetime(2026, 12, 8, 13, tzinfo=MADRID))
+    report = detect(UOW, datetime(2026, 12, 8, 13, tzinfo=MADRID))
     assert report.enqueued == {Kind.DELIVERED_LATE: 1}
     [late] = by_kind()[Kind.DELIVERED_LATE]
     assert late == (BROKEN, Status.PENDING)
 
 
 def test_messages_wait_for_the_morning(parcels: None) -> None:
-    detect(NOW)
+    detect(UOW, NOW)
     for notification in outbox().values():
         if notification.channel != "none":
             assert notification.not_before == datetime(2026, 12, 7, 9, tzinfo=MADRID)
 
 
 def test_the_variables_are_those_the_templates_need(parcels: None) -> None:
-    detect(NOW)
+    detect(UOW, NOW)
     [broken] = [n for n in outbox().values() if n.variables["number"] == BROKEN]
     assert broken.variables["owed_amount"] == "1.00"  # at 00:30 on the 7th it is a day late
     assert broken.variables["days_late"] == 1
@@ -121,7 +121,7 @@ def test_the_variables_are_those_the_templates_need(parcels: None) -> None:
 
 def test_two_notifiers_at_once_never_enqueue_twice(parcels: None) -> None:
     results: list[int] = []
-    threads = [threading.Thread(target=lambda: results.append(detect(NOW).total)) for _ in range(2)]
+    threads = [threading.Thread(target=lambda: results.append(detect(UOW, NOW).total)) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -149,12 +149,12 @@ def test_the_channel_follows_the_customers_preference(db: Engine) -> None:
         [event_record(f"ch-{n}", "EMA", "2026-11-28T10:00:00+01:00", f"LP0001234567891{n}") for n in range(1, 5)],
         received_at=NOW,
     )
-    dry = detect(NOW, dry_run=True)
+    dry = detect(UOW, NOW, dry_run=True)
     assert dry.total == 4
     with session_scope() as session:
         assert session.scalars(select(Customer.inbox_key).where(Customer.inbox_key.is_not(None))).all() == []
 
-    detect(NOW)
+    detect(UOW, NOW)
     routes = {n.variables["number"][-2:]: (n.channel, n.recipient, n.status) for n in outbox().values()}
     with session_scope() as session:
         keys = {c.phone: c.inbox_key for c in session.scalars(select(Customer))}
@@ -174,7 +174,7 @@ def test_opting_out_silences_every_channel(db: Engine) -> None:
         session.add(
             Consent(phone="+34600000021", channel="whatsapp", purpose="service", action="opt_out", text="STOP", at=PAID)
         )
-    detect(NOW)
+    detect(UOW, NOW)
     [notification] = outbox().values()
     assert (notification.channel, notification.status) == ("none", Status.SKIPPED)
     assert notification.reason == "the customer opted out"
@@ -195,11 +195,11 @@ def test_a_claim_granted_on_application_is_told_once(db: Engine) -> None:
     automatic = make_claim(UOW, ON_TIME, later, "web", postal_code="28013")
     assert requested.claim is not None and requested.claim.status == ClaimStatus.REQUESTED
     assert automatic.claim is not None and automatic.claim.status == ClaimStatus.APPROVED  # told in the chat
-    detect(later)
+    detect(UOW, later)
     assert Kind.COMPENSATION_GRANTED not in by_kind()
 
     update_claim(UOW, requested.claim.reference, ClaimStatus.APPROVED, later + timedelta(hours=1), BACK_OFFICE)
-    report = detect(later + timedelta(hours=2))
+    report = detect(UOW, later + timedelta(hours=2))
     assert report.enqueued == {Kind.COMPENSATION_GRANTED: 1}
     [granted] = [n for n in outbox().values() if n.kind == Kind.COMPENSATION_GRANTED]
     assert granted.variables == {
@@ -210,11 +210,11 @@ def test_a_claim_granted_on_application_is_told_once(db: Engine) -> None:
         "reference": requested.claim.reference,
     }
     update_claim(UOW, requested.claim.reference, ClaimStatus.PAID, later + timedelta(hours=3), BACK_OFFICE)
-    assert detect(later + timedelta(hours=4)).total == 0  # paid later: still the one message
+    assert detect(UOW, later + timedelta(hours=4)).total == 0  # paid later: still the one message
 
 
 def test_the_at_risk_forecast_is_made_again_only_every_so_often(parcels: None) -> None:
-    detector = Detector(DetectSettings(at_risk_every=timedelta(minutes=15)))
+    detector = Detector(UOW, DetectSettings(at_risk_every=timedelta(minutes=15)))
     assert detector.run(NOW).enqueued == {Kind.PROMISE_BROKEN: 2, Kind.PROMISE_AT_RISK: 1}
     late_comer = "LP00012345678907"
     register_shipments(UOW, [shipment_record(late_comer, order_ref="7", paid_at=(NOW - timedelta(days=7)).isoformat())])
@@ -224,7 +224,7 @@ def test_the_at_risk_forecast_is_made_again_only_every_so_often(parcels: None) -
 
 
 def test_passes_read_what_changed_and_a_sweep_catches_the_rest(parcels: None) -> None:
-    detector = Detector(DetectSettings(sweep_every=timedelta(hours=1)))
+    detector = Detector(UOW, DetectSettings(sweep_every=timedelta(hours=1)))
     assert detector.run(NOW).total == 3  # the first pass sweeps
     # Delivered ten minutes after the deadline; we learn of it forty minutes later.
     delivered = event_record("late-1", "GTMS_SIGNED", "2026-12-07T00:10:00+01:00", BROKEN)

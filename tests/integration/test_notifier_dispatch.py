@@ -53,7 +53,7 @@ def broken(db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
         [event_record(f"x-{n}", "EMA", "2026-11-28T10:00:00+01:00", f"LP0001234567891{n}") for n in range(3)],
         NIGHT,
     )
-    assert detect(NIGHT).total == 3
+    assert detect(UOW, NIGHT).total == 3
 
 
 @pytest.fixture
@@ -172,7 +172,7 @@ def _pointed_at(url: str) -> Any:
 async def test_the_cap_holds_however_many_are_in_flight(db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TWILIO_CONTENT_SID_PROMISE_BROKEN_ES", "HX" + "b" * 32)
     broken_parcels(range(100, 130), "+346000001")
-    assert detect(NIGHT).total == 30
+    assert detect(UOW, NIGHT).total == 30
     with running_twilio(latency=0.02) as server:
         started = time.monotonic()
         report = await dispatch(server, MORNING, settings=DispatchSettings(rate_per_second=20, concurrency=64))
@@ -245,7 +245,7 @@ async def test_the_rate_cap_spreads_calls() -> None:
 def test_two_dispatchers_at_once_send_each_message_once(db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TWILIO_CONTENT_SID_PROMISE_BROKEN_ES", "HX" + "b" * 32)
     broken_parcels(range(200, 260), "+346000002")
-    assert detect(NIGHT).total == 60
+    assert detect(UOW, NIGHT).total == 60
     reports: list[DispatchReport] = []
     with running_twilio(latency=0.01) as server:
         settings = DispatchSettings(batch=7, concurrency=4)
@@ -276,7 +276,7 @@ async def test_sms_goes_as_text_and_the_web_inbox_needs_no_provider(
     ingest_events(
         UOW, [event_record(f"m-{n}", "EMA", "2026-11-28T10:00:00+01:00", f"LP0001234567893{n}") for n in (1, 2)], NIGHT
     )
-    assert detect(NIGHT).total == 2
+    assert detect(UOW, NIGHT).total == 2
     with running_twilio() as server:
         report = await dispatch(server, MORNING)
         [sms] = server.creates()

@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine, select
 
-from notifications.outbox import opted_out
 from parcels.storage.db import session_scope
 from parcels.storage.models import Consent
+from parcels.storage.unit_of_work import SqlUnitOfWork
 from web.app import create_app
 from web.settings import Settings
 
 SECRET = "hook-secret"
+UOW = SqlUnitOfWork()  # on the test database (DATABASE_URL)
 
 
 def settings(secret: str | None = SECRET) -> Settings:
@@ -31,14 +32,15 @@ def record(action: str = "opt_out", at: str = "2026-12-07T08:00:00+00:00") -> di
 async def test_an_opt_out_is_recorded_and_silences_the_customer(client) -> None:  # type: ignore[no-untyped-def]
     headers = {"X-Hook-Secret": SECRET}
     assert (await client.post("/api/consent", json=record(), headers=headers)).status == 201
+    with UOW.begin() as repos:
+        assert repos.consents.opted_out(["+34600000007"]) == {"+34600000007"}
     with session_scope() as session:
-        assert opted_out(session, ["+34600000007"]) == {"+34600000007"}
         [stored] = session.scalars(select(Consent)).all()
         assert (stored.channel, stored.purpose, stored.text) == ("whatsapp", "service", "BAJA")
     later = record("opt_in", "2026-12-08T08:00:00+00:00")
     assert (await client.post("/api/consent", json=later, headers=headers)).status == 201
-    with session_scope() as session:
-        assert opted_out(session, ["+34600000007"]) == set()
+    with UOW.begin() as repos:
+        assert repos.consents.opted_out(["+34600000007"]) == set()
 
 
 @pytest.mark.parametrize(
