@@ -134,10 +134,17 @@ def _finish(uow: UnitOfWork, notification_id: int, status: Status, now: datetime
 
 
 def _settle(uow: UnitOfWork, sid: str | None) -> None:
-    """Statuses that came before the id was recorded, in a transaction after the one that recorded it."""
-    if sid:
-        with uow.begin() as repos:
-            settle(repos, sid)
+    """Statuses that came before the id was recorded, in a transaction after the one that recorded it.
+
+    Looked for first without the write lock: a status kept after this look began is settled by its own
+    callback, which then sees the id recorded here (``notifications.provider_status``)."""
+    if not sid:
+        return
+    with uow.begin() as repos:
+        if not repos.early_statuses.of(sid):
+            return
+    with uow.begin() as repos:
+        settle(repos, sid)
 
 
 @dataclass
