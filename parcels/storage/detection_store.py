@@ -16,6 +16,7 @@ from typing import Protocol
 from sqlalchemy import ColumnElement, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from parcels.claim_records import ClaimStatus
 from parcels.detection_records import Contact, DetectedShipment, Forecast, GrantedClaim
 from parcels.outbox_records import Kind
 from parcels.policy import Grant, Policy, current_policy
@@ -27,7 +28,7 @@ from parcels.storage.models import Claim, Customer, Notification, Shipment, Trac
 
 # Claims granted after being applied for. An automatic grant is approved in the very
 # conversation that files it: the shopper was told there, and gets no second message.
-GRANTED = ("approved", "paid")
+GRANTED = (str(ClaimStatus.APPROVED), str(ClaimStatus.PAID))
 
 
 class DetectionRepository(Protocol):
