@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -45,9 +45,21 @@ def add_business_days(start: date, days: int, country: str, region: str | None) 
 
 def promised_date(paid_on: date, product: Product, market: Market, postal_code: str) -> date:
     lead = product.lead_time
-    if lead.unit is LeadTimeUnit.CALENDAR_DAYS:
-        return paid_on + timedelta(days=lead.days)
-    return add_business_days(paid_on, lead.days, market.holiday_country, market.region_for(postal_code))
+    return _counted(paid_on, lead.days, lead.unit, market.holiday_country, market.region_for(postal_code))[0]
+
+
+@lru_cache(maxsize=8192)
+def _counted(
+    paid_on: date, days: int, unit: LeadTimeUnit, country: str, region: str | None
+) -> tuple[date, tuple[date, ...]]:
+    """The promised date counted from the local day of payment, and the weekday holidays skipped on the way.
+    Kept for the values it is counted from: the notifier decides tens of thousands of promises a pass, and
+    their payments fall on a few hundred days."""
+    if unit is LeadTimeUnit.CALENDAR_DAYS:
+        return paid_on + timedelta(days=days), ()
+    day = add_business_days(paid_on, days, country, region)
+    span = (paid_on + timedelta(days=n) for n in range(1, (day - paid_on).days + 1))
+    return day, tuple(d for d in span if d.weekday() < 5 and not is_business_day(d, country, region))
 
 
 def end_of_day(day: date, zone: ZoneInfo) -> datetime:
@@ -77,21 +89,19 @@ class DeadlineBasis:
 
 
 def explain_deadline(paid_at: datetime, product: Product, market: Market, postal_code: str) -> DeadlineBasis:
-    deadline = deadline_for(paid_at, product, market, postal_code)
-    paid_on = paid_at.astimezone(ZoneInfo(deadline.time_zone)).date()
+    if paid_at.tzinfo is None:
+        raise ValueError("paid_at must be timezone-aware")
+    zone = market.zone_for(postal_code)
+    paid_on = paid_at.astimezone(zone).date()
     region = market.region_for(postal_code)
-    skipped: tuple[date, ...] = ()
-    if product.lead_time.unit is LeadTimeUnit.BUSINESS_DAYS:
-        span = (paid_on + timedelta(days=n) for n in range(1, (deadline.promised_date - paid_on).days + 1))
-        skipped = tuple(
-            day for day in span if day.weekday() < 5 and not is_business_day(day, market.holiday_country, region)
-        )
+    lead = product.lead_time
+    day, skipped = _counted(paid_on, lead.days, lead.unit, market.holiday_country, region)
     return DeadlineBasis(
         paid_on=paid_on,
-        days=product.lead_time.days,
-        unit=product.lead_time.unit,
+        days=lead.days,
+        unit=lead.unit,
         region=region,
         holidays_skipped=skipped,
-        promised_date=deadline.promised_date,
-        time_zone=deadline.time_zone,
+        promised_date=day,
+        time_zone=zone.key,
     )

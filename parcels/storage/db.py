@@ -37,7 +37,9 @@ def make_engine(url: str | None = None) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # Times come back in UTC, as datetime.UTC (one zone object to compare with, not a zoneinfo to convert from).
+    options = {"options": "-c TimeZone=UTC"}
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, connect_args=options)
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:

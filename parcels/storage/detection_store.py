@@ -32,10 +32,13 @@ GRANTED = (str(ClaimStatus.APPROVED), str(ClaimStatus.PAID))
 
 
 class DetectionRepository(Protocol):
-    def due(self, now: datetime, start: datetime, by_progress: bool) -> list[tuple[int, Kind]]:
-        """(shipment id, kind) of the promises broken (undelivered, due after ``start`` and by ``now``) and of
-        the late deliveries learnt of after ``start`` (by when we learnt of them if ``by_progress``, else by
-        when they happened), not yet notified of that kind; in id order within each kind."""
+    def due(
+        self, now: datetime, deadlines_after: datetime, learnt_after: datetime, by_progress: bool
+    ) -> list[tuple[int, Kind]]:
+        """(shipment id, kind) of the promises broken (undelivered, due after ``deadlines_after`` and by
+        ``now``) and of the late deliveries learnt of after ``learnt_after`` (by when we learnt of them if
+        ``by_progress``, else by when they happened), not yet notified of that kind; in id order within each
+        kind."""
         ...
 
     def forecast(self, now: datetime, until: datetime, policy: Policy) -> list[Forecast]:
@@ -117,16 +120,18 @@ class SqlDetection:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def due(self, now: datetime, start: datetime, by_progress: bool) -> list[tuple[int, Kind]]:
+    def due(
+        self, now: datetime, deadlines_after: datetime, learnt_after: datetime, by_progress: bool
+    ) -> list[tuple[int, Kind]]:
         # Each condition reads a partial index (ix_shipments_undelivered_deadline,
         # ix_shipments_late_delivered, ix_shipments_late_progress): their WHERE terms appear verbatim.
         first_attempt_late = Shipment.first_attempt_at >= Shipment.deadline_at
-        learnt = Shipment.progress_at > start if by_progress else Shipment.delivered_at > start
+        learnt = Shipment.progress_at > learnt_after if by_progress else Shipment.delivered_at > learnt_after
         conditions = {
             Kind.PROMISE_BROKEN: and_(
                 Shipment.delivered_at.is_(None),
                 Shipment.deadline_at <= now,
-                Shipment.deadline_at > start,
+                Shipment.deadline_at > deadlines_after,
                 or_(Shipment.first_attempt_at.is_(None), first_attempt_late),
             ),
             Kind.DELIVERED_LATE: and_(first_attempt_late, learnt, Shipment.delivered_at.is_not(None)),

@@ -517,19 +517,21 @@ class MemoryDetection:
     def _notified(self, kind: Kind) -> set[int]:
         return {n.shipment_id for n in self._state.notifications.values() if n.kind == kind}
 
-    def due(self, now: datetime, start: datetime, by_progress: bool) -> list[tuple[int, Kind]]:
+    def due(
+        self, now: datetime, deadlines_after: datetime, learnt_after: datetime, by_progress: bool
+    ) -> list[tuple[int, Kind]]:
         rows = self._shipments()
         told_broken, told_late = self._notified(Kind.PROMISE_BROKEN), self._notified(Kind.DELIVERED_LATE)
 
         def learnt(row: _Progress) -> bool:
             at = self._state.progress_at.get(row.parcel.id) if by_progress else row.delivered_at
-            return at is not None and at > start
+            return at is not None and at > learnt_after
 
         broken = [
             (row.parcel.id, Kind.PROMISE_BROKEN)
             for row in rows
             if row.delivered_at is None
-            and start < row.parcel.facts.deadline_at <= now
+            and deadlines_after < row.parcel.facts.deadline_at <= now
             and (row.first_attempt_at is None or row.attempted_late)
             and row.parcel.id not in told_broken
         ]

@@ -49,8 +49,8 @@ def events_by_shipment(session: Session, shipment_ids_: Collection[int]) -> dict
         return events
     stages, kinds = {int(stage): stage for stage in Stage}, {str(kind): kind for kind in EventKind}
     causes: dict[str, Cause | None] = {}
-    rows = session.connection().execute(select(*_EVENT_COLUMNS).where(TrackingEvent.shipment_id.in_(events)))
-    for shipment_id, event_id, code, stage, kind, occurred_at, location in rows:
+    query = select(*_EVENT_COLUMNS).where(TrackingEvent.shipment_id.in_(events))
+    for shipment_id, event_id, code, stage, kind, occurred_at, location in session.connection().execute(query).all():
         if code not in causes:
             causes[code] = cause_of(code)
         events[shipment_id].append(
