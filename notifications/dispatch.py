@@ -14,7 +14,7 @@ import asyncio
 import math
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -127,24 +127,18 @@ def _prepare(row: OutboxMessage, sender: Sender) -> Leased:
     return Leased(row.id, row.channel, message, failure, number, row.locale, text)
 
 
-def _finish(uow: UnitOfWork, notification_id: int, status: Status, now: datetime, **fields: object) -> None:
-    with uow.begin() as repos:
-        sid = repos.outbox.finish(notification_id, status, now, **fields)
-    _settle(uow, sid)
+def _settle(uow: UnitOfWork, sids: Collection[str]) -> None:
+    """Statuses that came before these ids were recorded, in transactions after the ones that recorded them.
 
-
-def _settle(uow: UnitOfWork, sid: str | None) -> None:
-    """Statuses that came before the id was recorded, in a transaction after the one that recorded it.
-
-    Looked for first without the write lock: a status kept after this look began is settled by its own
-    callback, which then sees the id recorded here (``notifications.provider_status``)."""
-    if not sid:
+    Looked for first, for a batch of ids at once, without the write lock: a status kept after this look began
+    is settled by its own callback, which then sees the id recorded (``notifications.provider_status``)."""
+    if not sids:
         return
     with uow.begin() as repos:
-        if not repos.early_statuses.of(sid):
-            return
-    with uow.begin() as repos:
-        settle(repos, sid)
+        early = repos.early_statuses.kept_for(sids)
+    for sid in sorted(early):
+        with uow.begin() as repos:
+            settle(repos, sid)
 
 
 @dataclass
@@ -158,6 +152,15 @@ class _Pass:
     rng: random.Random
     report: DispatchReport
     limiters: dict[str, RateLimiter] = field(default_factory=dict)
+    recorded: list[str] = field(default_factory=list)  # provider ids recorded since the batch began
+
+    def finish(self, notification_id: int, status: Status, now: datetime, **fields: object) -> None:
+        """Record how a notification ended; its provider id is looked up among the early statuses once the
+        batch ends (``_settle``)."""
+        with self.uow.begin() as repos:
+            sid = repos.outbox.finish(notification_id, status, now, **fields)
+        if sid:
+            self.recorded.append(sid)
 
     def limiter(self, channel: str) -> RateLimiter:
         """One cap per sending number: WhatsApp and SMS go out from different senders."""
@@ -199,14 +202,18 @@ async def dispatch_due(
             async with gate:
                 await _deliver(item, state)
 
-        await asyncio.gather(*(one(item) for item in leased))
+        try:
+            await asyncio.gather(*(one(item) for item in leased))
+        finally:
+            recorded, state.recorded = state.recorded, []
+            _settle(uow, recorded)
     return state.report
 
 
 async def _deliver(item: Leased, state: _Pass) -> None:
     uow, report = state.uow, state.report
     if item.failure is not None:
-        _finish(uow, item.id, Status.FAILED, state.now(), reason=item.failure[:300])
+        state.finish(item.id, Status.FAILED, state.now(), reason=item.failure[:300])
         report.failed += 1
         report.reasons.append(item.failure)
         return
@@ -221,7 +228,7 @@ async def _deliver(item: Leased, state: _Pass) -> None:
         if sid is None:
             return
     # A web-inbox notification is delivered by being written: the shopper reads it when they open the chat.
-    _finish(uow, item.id, Status.SENT, state.now(), provider_sid=sid, reason=None)
+    state.finish(item.id, Status.SENT, state.now(), provider_sid=sid, reason=None)
     report.sent += 1
     conversations = state.settings.conversations
     if conversations is not None and item.number and item.text:
@@ -238,48 +245,40 @@ def _recipient(uow: UnitOfWork, notification_id: int) -> str | None:
 
 async def _send(item: Leased, message: Outgoing, attempts: int, state: _Pass) -> str | None:
     """The provider's id, or None when the notification was put back (to retry or to look up)."""
-    uow, settings, report = state.uow, state.settings, state.report
+    report = state.report
     # The provider's clock, not ours, dates the message: look it up by wall-clock time.
     sent_after = datetime.now(UTC) - LOOKUP_SKEW
     try:
-        return await state.sender.send(message, settings.status_callback)
+        return await state.sender.send(message, state.settings.status_callback)
     except Permanent as error:
-        _finish(uow, item.id, Status.FAILED, state.now(), reason=error.reason[:300])
+        state.finish(item.id, Status.FAILED, state.now(), reason=error.reason[:300])
         report.failed += 1
         report.reasons.append(error.reason)
     except RetryLater as error:
-        _retry(uow, item.id, attempts, error.reason, state.now(), settings, state.rng, report)
+        _retry(state, item.id, attempts, error.reason)
     except Ambiguous as error:
         try:
             sid = await state.sender.find(message, sent_after)
         except RetryLater:
             # Neither sent nor known to be unsent: left "sending" for recovery to look up later.
-            _finish(uow, item.id, Status.SENDING, state.now(), reason=f"outcome unknown ({error}); to look up")
+            state.finish(item.id, Status.SENDING, state.now(), reason=f"outcome unknown ({error}); to look up")
             report.unresolved += 1
             return None
         if sid is not None:
             return sid
-        _retry(uow, item.id, attempts, f"not created ({error})", state.now(), settings, state.rng, report)
+        _retry(state, item.id, attempts, f"not created ({error})")
     return None
 
 
-def _retry(
-    uow: UnitOfWork,
-    notification_id: int,
-    attempts: int,
-    reason: str,
-    moment: datetime,
-    settings: DispatchSettings,
-    rng: random.Random,
-    report: DispatchReport,
-) -> None:
+def _retry(state: _Pass, notification_id: int, attempts: int, reason: str) -> None:
+    moment = state.now()
     if attempts >= MAX_ATTEMPTS:
-        _finish(uow, notification_id, Status.FAILED, moment, reason=f"gave up after {attempts} attempts: {reason}")
-        report.failed += 1
+        state.finish(notification_id, Status.FAILED, moment, reason=f"gave up after {attempts} attempts: {reason}")
+        state.report.failed += 1
         return
-    later = moment + backoff(attempts, settings, rng)
-    _finish(uow, notification_id, Status.PENDING, moment, not_before=later, reason=f"retrying: {reason}"[:300])
-    report.retried += 1
+    later = moment + backoff(attempts, state.settings, state.rng)
+    state.finish(notification_id, Status.PENDING, moment, not_before=later, reason=f"retrying: {reason}"[:300])
+    state.report.retried += 1
 
 
 async def recover_interrupted(
@@ -324,5 +323,5 @@ async def recover_interrupted(
                 repos.outbox.finish(
                     notification_id, Status.PENDING, current.updated_at, reason=reason, not_before=not_before
                 )
-        _settle(uow, sid)
+        _settle(uow, [sid] if sid else [])
         report.recovered += 1

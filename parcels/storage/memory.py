@@ -452,6 +452,9 @@ class MemoryEarlyStatuses:
     def of(self, provider_sid: str) -> list[EarlyStatus]:
         return [kept for kept, _ in self._state.early_statuses.values() if kept.provider_sid == provider_sid]
 
+    def kept_for(self, provider_sids: Collection[str]) -> set[str]:
+        return {kept.provider_sid for kept, _ in self._state.early_statuses.values()} & set(provider_sids)
+
     def drop(self, ids: Collection[int]) -> None:
         for status_id in ids:
             self._state.early_statuses.pop(status_id, None)

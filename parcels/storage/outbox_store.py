@@ -82,6 +82,10 @@ class EarlyStatusRepository(Protocol):
         """The statuses kept for this id, in the order they came."""
         ...
 
+    def kept_for(self, provider_sids: Collection[str]) -> set[str]:
+        """The ids among these that have statuses kept."""
+        ...
+
     def drop(self, ids: Collection[int]) -> None: ...
 
     def prune(self, before: datetime) -> int: ...
@@ -290,6 +294,12 @@ class SqlEarlyStatuses:
             select(EarlyStatusRow).where(EarlyStatusRow.provider_sid == provider_sid).order_by(EarlyStatusRow.id)
         )
         return [EarlyStatus(row.id, row.provider_sid, row.status, row.error_code) for row in rows]
+
+    def kept_for(self, provider_sids: Collection[str]) -> set[str]:
+        if not provider_sids:
+            return set()
+        query = select(EarlyStatusRow.provider_sid).where(EarlyStatusRow.provider_sid.in_(set(provider_sids)))
+        return set(self._session.scalars(query))
 
     def drop(self, ids: Collection[int]) -> None:
         if ids:

@@ -96,9 +96,9 @@ async def test_a_callback_that_beats_our_commit_is_applied_when_the_sid_is_recor
         ],
     )
     ingest_events(UOW, [event_record("e-1", "EMA", "2026-11-03T10:00:00+01:00", "LP00012345678902")], datetime.now(UTC))
-    assert (
-        detect(UOW, datetime.now(UTC), settings=DetectSettings(quiet_hours=QuietHours.parse("03:00-03:01"))).total == 1
-    )
+    # Broken long ago; the fixture's parcel, told already, may be at risk by now: not forecast here.
+    awake = DetectSettings(quiet_hours=QuietHours.parse("03:00-03:01"))
+    assert detect(UOW, datetime.now(UTC), settings=awake, at_risk=False).total == 1
     early_sid = "SM" + "e" * 32
 
     class CallbackFirst(SinkSender):

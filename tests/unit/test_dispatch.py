@@ -9,7 +9,7 @@ from typing import Any
 from notifications.dispatch import DispatchSettings, dispatch_due
 from notifications.outbox import Channel, Kind, Status, dedupe_key
 from notifications.provider_status import KEPT, record, settle
-from notifications.senders import SinkSender
+from notifications.senders import Outgoing, SinkSender
 from parcels.outbox_records import ConsentRecord
 from parcels.storage.memory import MemoryUnitOfWork
 from templates.manifest import samples
@@ -87,3 +87,20 @@ def test_a_status_that_comes_before_its_id_is_kept_and_settled_once_the_id_is_re
         assert repos.early_statuses.of("SM1") == []
     assert outbox_of(uow)[1] == (Status.DELIVERED, None)
     assert sink.sent == []
+
+
+def test_statuses_that_beat_their_ids_are_settled_when_the_batch_ends() -> None:
+    uow = MemoryUnitOfWork()
+    with uow.begin() as repos:
+        repos.outbox.enqueue([row(n, Channel.SMS, f"+3460000000{n}") for n in (1, 2, 3)])
+
+    class CallbackFirst(SinkSender):
+        async def send(self, message: Outgoing, status_callback: str | None) -> str:
+            sid = await super().send(message, status_callback)
+            with uow.begin() as repos:  # the provider's callback, before create() has returned
+                assert record(repos, sid, "delivered", None, NOW) == KEPT
+            return sid
+
+    assert dispatch(uow, CallbackFirst()).sent == 3
+    assert [outbox_of(uow)[n] for n in (1, 2, 3)] == [(Status.DELIVERED, None)] * 3
+    assert uow.state.early_statuses == {}  # applied, then dropped
