@@ -2,7 +2,10 @@
 cross-validation on the training data, side by side.
 
 The blind set (tests/nlu/blind_{es,en}.yml) was written apart from the training data and is
-never trained on; it is scored with the trained model (models/assistant.tar.gz). Scores are
+never trained on; it is scored with the trained model (models/assistant.tar.gz). The second
+blind set (tests/nlu/blind2_{es,en}.yml) was written later, by other writers, before the
+training data was changed with what the first one showed: it is the fairer figure now, and
+is reported beside the first (which alone gates CI). Scores are
 accuracies per routing group, averaged (macro): the two compensation intents are one group,
 out_of_scope and nlu_fallback are one, and inform (a bare tracking number) routes as
 track_parcel does. The threshold table shows what each fallback threshold
@@ -125,11 +128,10 @@ def threshold_table(rows: list[dict], ambiguity: float) -> list[dict]:
     return table
 
 
-def blind_report(model: str, ambiguity: float) -> dict:
-    agent = Agent.load(model)
+def blind_report(agent: Agent, name: str, ambiguity: float) -> dict:
     report = {}
     for lang in LANGUAGES:
-        messages = load_data(str(ROOT / f"tests/nlu/blind_{lang}.yml")).intent_examples
+        messages = load_data(str(ROOT / f"tests/nlu/{name}_{lang}.yml")).intent_examples
         rows = asyncio.run(parse_all(agent, messages))
         macro, per_group = routing_macro([(r["intent"], r["answer"]) for r in rows])
         per_intent = {
@@ -187,8 +189,10 @@ def cross_validation(folds: int, seed: int) -> dict:
     return report
 
 
-def markdown(blind: dict, cv: dict | None, threshold: float, ambiguity: float, folds: int) -> str:
+def markdown(blind: dict, second: dict | None, cv: dict | None, threshold: float, ambiguity: float, folds: int) -> str:
     groups = sorted({g for lang in LANGUAGES for g in blind[lang]["per_group"]})
+    sets = [(f"blind {lang}", blind[lang]) for lang in LANGUAGES]
+    sets += [(f"second blind {lang}", second[lang]) for lang in LANGUAGES] if second else []
     lines = [
         "# NLU report",
         "",
@@ -196,14 +200,14 @@ def markdown(blind: dict, cv: dict | None, threshold: float, ambiguity: float, f
         f" ambiguity threshold {ambiguity}.",
         "",
     ]
-    header = "| group | " + " | ".join(f"blind {lang}" for lang in LANGUAGES)
+    header = "| group | " + " | ".join(label for label, _ in sets)
     header += (" | " + " | ".join(f"cross-val {lang}" for lang in LANGUAGES)) if cv else ""
     lines += [header + " |", "|---" * (header.count("|")) + "|"]
     for name in [*groups, "macro"]:
         cells = [
-            f"{(blind[lang]['macro'] if name == 'macro' else blind[lang]['per_group'].get(name, float('nan'))):.3f}"
-            + ("" if name == "macro" else f" ({blind[lang]['group_sizes'].get(name, 0)})")
-            for lang in LANGUAGES
+            f"{(scored['macro'] if name == 'macro' else scored['per_group'].get(name, float('nan'))):.3f}"
+            + ("" if name == "macro" else f" ({scored['group_sizes'].get(name, 0)})")
+            for _, scored in sets
         ]
         if cv:
             cells += [
@@ -251,11 +255,10 @@ def markdown(blind: dict, cv: dict | None, threshold: float, ambiguity: float, f
             cells += [f"{row['macro']:.3f}", f"{row['fallback_rate']:.3f}", f"{row['in_domain_to_fallback']:.3f}"]
         mark = " ←" if abs(threshold_ - threshold) < 1e-9 else ""
         lines.append(f"| {threshold_:.2f}{mark} | " + " | ".join(cells) + " |")
-    lines += ["", "## Commonest confusions on the blind set", ""]
-    for lang in LANGUAGES:
+    lines += ["", "## Commonest confusions", ""]
+    for label, scored in sets:
         lines.append(
-            f"- {lang}: "
-            + "; ".join(f"{c['intent']} → {c['answer']} ×{c['count']}" for c in blind[lang]["confusions"][:8])
+            f"- {label}: " + "; ".join(f"{c['intent']} → {c['answer']} ×{c['count']}" for c in scored["confusions"][:8])
         )
     return "\n".join(lines) + "\n"
 
@@ -271,14 +274,17 @@ def main() -> int:
 
     started = time.monotonic()
     threshold, ambiguity = configured_fallback()
-    blind = blind_report(args.model, ambiguity)
+    agent = Agent.load(args.model)
+    blind = blind_report(agent, "blind", ambiguity)
+    second = blind_report(agent, "blind2", ambiguity) if (ROOT / "tests/nlu/blind2_es.yml").exists() else None
     cv = cross_validation(args.folds, args.seed) if args.folds > 1 else None
     out = ROOT / "results"
     out.mkdir(exist_ok=True)
-    text = markdown(blind, cv, threshold, ambiguity, args.folds)
+    text = markdown(blind, second, cv, threshold, ambiguity, args.folds)
     report = {
         "threshold": threshold,
         "blind": blind,
+        "second_blind": second,
         "cross_validation": cv,
         "seconds": round(time.monotonic() - started),
     }
