@@ -1,4 +1,4 @@
-"""The blind set stays blind: big enough, half off-topic, and none of it in the training data."""
+"""The blind sets stay blind: big enough, half off-topic, and none of them in the training data."""
 
 from __future__ import annotations
 
@@ -32,17 +32,22 @@ def normalised(text: str) -> str:
     return re.sub(r"[^\w]+", " ", text).strip() or text
 
 
+SETS = {"blind": 600, "blind2": 350}  # each blind set and the messages it holds at least, per language
+
+
+@pytest.mark.parametrize("name", SETS)
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_the_blind_set_has_600_messages_half_of_them_off_topic(lang: str) -> None:
-    blind = examples(ROOT / f"tests/nlu/blind_{lang}.yml")
+def test_each_blind_set_is_big_enough_and_half_off_topic(name: str, lang: str) -> None:
+    blind = examples(ROOT / f"tests/nlu/{name}_{lang}.yml")
     counts = Counter(intent for _, intent in blind)
-    assert len(blind) >= 600
+    assert len(blind) >= SETS[name]
     assert counts["out_of_scope"] >= len(blind) / 2
     assert len({normalised(text) for text, _ in blind}) == len(blind), "a message appears twice"
 
 
+@pytest.mark.parametrize("name", SETS)
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_no_blind_message_is_trained_on(lang: str) -> None:
-    blind = {normalised(text) for text, _ in examples(ROOT / f"tests/nlu/blind_{lang}.yml")}
+def test_no_blind_message_is_trained_on(name: str, lang: str) -> None:
+    blind = {normalised(text) for text, _ in examples(ROOT / f"tests/nlu/{name}_{lang}.yml")}
     trained = {normalised(text) for path in (ROOT / "data").rglob("*.yml") for text, _ in examples(path)}
     assert not blind & trained, sorted(blind & trained)[:10]
