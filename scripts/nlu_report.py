@@ -5,13 +5,13 @@ The blind set (tests/nlu/blind_{es,en}.yml) was written apart from the training 
 never trained on; it is scored with the trained model (models/assistant.tar.gz). The second
 blind set (tests/nlu/blind2_{es,en}.yml) was written later, by other writers, before the
 training data was changed with what the first one showed: it is the fairer figure now, and
-is reported beside the first (which alone gates CI). Scores are
+is reported beside the first. Both gate CI. Scores are
 accuracies per routing group, averaged (macro): the two compensation intents are one group,
 out_of_scope and nlu_fallback are one, and inform (a bare tracking number) routes as
 track_parcel does. The threshold table shows what each fallback threshold
 would give, to choose config.yml's. Cross-validation trains the pipeline of config.yml on k-1
 folds of data/nlu/ and predicts the last. Writes results/nlu-report.{md,json}; exits non-zero
-when the blind macro of either language is below --min-blind. Runs in the rasa env.
+when a blind set's macro in either language is below --min-blind. Runs in the rasa env.
 """
 
 from __future__ import annotations
@@ -292,9 +292,9 @@ def main() -> int:
     (out / "nlu-report.md").write_text(text)
     print(text)
     print(f"written: results/nlu-report.md, results/nlu-report.json ({report['seconds']} s)")
-    worst = min(blind[lang]["macro"] for lang in LANGUAGES)
+    worst = min(scored[lang]["macro"] for scored in (blind, second) if scored for lang in LANGUAGES)
     if worst < args.min_blind:
-        print(f"FAIL: blind-set macro {worst:.3f} is below {args.min_blind}", file=sys.stderr)
+        print(f"FAIL: a blind set's macro, {worst:.3f}, is below {args.min_blind}", file=sys.stderr)
         return 1
     return 0
 

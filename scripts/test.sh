@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make test`: install what is missing, train if stale, the fast lane (`make check`: lint, type check,
-# unit tests), score the assistant on the blind set, then the integration and end-to-end suites on
+# unit tests), score the assistant on the two blind sets, then the integration and end-to-end suites on
 # SQLite and, when PostgreSQL is available here, again on PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +22,7 @@ run_pytest() {  # pytest's exit code 5 (no tests collected) is a failure here
   return "$code"
 }
 
-echo "==> the assistant on the blind set (fails below 0.90 macro in either language)"
+echo "==> the assistant on the two blind sets (fails below 0.90 macro in either language)"
 report=$(mktemp)
 if ! LOG_LEVEL=WARNING .venv-rasa/bin/python scripts/nlu_report.py --folds 0 >"$report" 2>"$report.err"; then
   cat "$report"; tail -n 30 "$report.err"; exit 1
