@@ -37,9 +37,18 @@ def make_engine(url: str | None = None) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    # Times come back in UTC, as datetime.UTC (one zone object to compare with, not a zoneinfo to convert from).
-    options = {"options": "-c TimeZone=UTC"}
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, connect_args=options)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    event.listen(engine, "connect", _postgresql_in_utc)
+    return engine
+
+
+def _postgresql_in_utc(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+    """Times come back in UTC, as ``datetime.UTC``: one zone object to compare with, not a zoneinfo to convert
+    from. Set on the session, so that options given in ``DATABASE_URL`` stay as they are."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SET TIME ZONE 'UTC'")
+    cursor.close()
+    dbapi_connection.commit()
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
