@@ -29,7 +29,7 @@ REASON_OF_INTENT = {"human_handoff": Reason.ASKED, "dispute_claim": Reason.DISPU
 async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: Reason) -> list[EventType]:
     now = datetime.now(UTC)
     try:
-        await asyncio.to_thread(
+        handoff, _ = await asyncio.to_thread(
             request_handoff,
             UNIT_OF_WORK,
             tracker.sender_id,
@@ -50,6 +50,8 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: 
         "open": hours.is_open(now),
         "back_at": None if hours.is_open(now) else hours.next_opening(now),
         "time_zone": hours.time_zone.key,
+        "reference": handoff.reference,
+        "answer_due_on": handoff.answer_due_on,
     }
     say(dispatcher, tracker, "handoff", variables)
     return [ConversationPaused()]

@@ -43,7 +43,7 @@ async def send_message(
     shown = render_message("agent_message", catalogue_channel(view.channel), view.language, variables)
     event = {"event": "bot", "text": shown, "metadata": {"agent": agent.name, "agent_id": agent.id}}
     await rasa.append(view.conversation, [event], deliver=True)
-    await asyncio.to_thread(handoffs.log_action, uow, agent, "message", now, view.id, text)
+    await asyncio.to_thread(handoffs.record_message, uow, view.id, agent, text, now)
     return shown
 
 

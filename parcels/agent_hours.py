@@ -1,4 +1,5 @@
-"""When customer-service agents answer: weekly hours in local time, and closed days (``config/agents.yml``)."""
+"""When customer-service agents answer (weekly hours in local time, and closed days), and how fast they must
+(``config/agents.yml``)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ class AgentHours:
     time_zone: ZoneInfo
     hours: dict[int, tuple[time, time]]  # weekday (Monday 0) -> opening, closing
     closed_days: frozenset[date]
+    attend_within: timedelta = timedelta(minutes=3)  # from asking for a person to an agent's first message
+    answer_within_business_days: int = 15  # a request's or complaint's answer, in the shopper's calendar
 
     @classmethod
     def parse(cls, raw: object) -> AgentHours:
@@ -49,7 +52,12 @@ class AgentHours:
         closed = raw.get("closed_days") or []
         if not all(isinstance(day, date) for day in closed):
             raise AgentHoursError("closed_days must be dates, e.g. 2026-12-25")
-        return cls(zone, hours, frozenset(closed))
+        minutes, days = raw.get("attend_within_minutes", 3), raw.get("answer_within_business_days", 15)
+        if not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= 60:
+            raise AgentHoursError("attend_within_minutes must be a whole number of minutes from 1 to 60")
+        if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 60:
+            raise AgentHoursError("answer_within_business_days must be a whole number of days from 1 to 60")
+        return cls(zone, hours, frozenset(closed), timedelta(minutes=minutes), days)
 
     def _span(self, day: date) -> tuple[datetime, datetime] | None:
         if day in self.closed_days or day.weekday() not in self.hours:

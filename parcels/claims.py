@@ -13,11 +13,11 @@ from __future__ import annotations
 import dataclasses
 import enum
 import re
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from parcels import references
 from parcels.claim_records import (
     TRANSITIONS,
     Actor,
@@ -74,18 +74,13 @@ def verification(parcel: Parcel, postal_code: str | None, verified_phone: str | 
     return None
 
 
-REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-REFERENCE = re.compile(f"C-[{REFERENCE_ALPHABET}]{{8}}")
-
-
 def new_reference() -> str:
-    """``C-`` and eight characters from an alphabet without look-alikes (0/O, 1/I/L)."""
-    return "C-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    return references.new_reference(references.CLAIM)
 
 
 def is_reference(text: str) -> bool:
     """Whether ``text`` has the shape of a claim reference (it may still name no claim)."""
-    return REFERENCE.fullmatch(text) is not None
+    return references.is_reference(text, references.CLAIM)
 
 
 def make_claim(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, NamedTuple
 
 
@@ -35,6 +35,9 @@ class HandoffView:
     requested_at: datetime
     assigned_at: datetime | None
     resolved_at: datetime | None
+    reference: str  # the shopper's reference for their request (H-...)
+    answer_due_on: date  # the last day to answer it
+    first_reply_at: datetime | None  # an agent's first message to the shopper
 
     @property
     def open(self) -> bool:
@@ -53,6 +56,9 @@ class HandoffView:
             "requested_at": self.requested_at.isoformat(),
             "assigned_at": self.assigned_at.isoformat() if self.assigned_at else None,
             "resolved_at": self.resolved_at.isoformat() if self.resolved_at else None,
+            "reference": self.reference,
+            "answer_due_on": self.answer_due_on.isoformat(),
+            "first_reply_at": self.first_reply_at.isoformat() if self.first_reply_at else None,
         }
 
 

@@ -13,8 +13,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from parcels import references
+from parcels.agent_hours import AgentHours, current_agent_hours
+from parcels.attendance import answer_due
 from parcels.errors import Conflict, NotFound, Refused
 from parcels.handoff_records import ActionView, HandoffStatus, HandoffView, NoteView, Reason
+from parcels.policy import Policy, current_policy
 from parcels.staff import Role, StaffMember
 from parcels.storage.repositories import DuplicateHandoff, HandoffRepository
 from parcels.storage.unit_of_work import UnitOfWork
@@ -47,19 +51,45 @@ def request_handoff(
     reason: Reason,
     tracking_numbers: Sequence[str],
     now: datetime,
+    *,
+    hours: AgentHours | None = None,
+    policy: Policy | None = None,
 ) -> tuple[HandoffView, bool]:
-    """The conversation's open handoff, made now if it has none; and whether it was made now."""
-    try:
-        with uow.begin() as repos:
-            existing = repos.handoffs.open_for(conversation)
-            if existing is not None:
-                return existing, False
-            return repos.handoffs.add(conversation, channel, language, reason, tracking_numbers, now), True
-    except DuplicateHandoff:  # the same conversation asked twice at once: the other request made it
-        with uow.begin() as repos:
-            made = repos.handoffs.open_for(conversation)
-            assert made is not None
-            return made, False
+    """The conversation's open handoff, made now if it has none; and whether it was made now.
+
+    A new one gets the shopper's reference and the day its answer is due, counted in the calendar of the
+    region the shopper's first parcel goes to (the first market's national calendar when we know of none).
+    """
+    hours, policy = hours or current_agent_hours(), policy or current_policy()
+    for _ in range(3):
+        try:
+            with uow.begin() as repos:
+                existing = repos.handoffs.open_for(conversation)
+                if existing is not None:
+                    return existing, False
+                parcels = repos.parcels.find(tracking_numbers)
+                first = next((parcels[n] for n in tracking_numbers if n in parcels), None)
+                market = policy.markets[first.facts.market_code] if first else next(iter(policy.markets.values()))
+                postal_code = first.facts.destination_postal_code if first else None
+                due = answer_due(now, market, postal_code, hours.answer_within_business_days)
+                reference = references.new_reference(references.REQUEST)
+                made = repos.handoffs.add(
+                    conversation, channel, language, reason, tracking_numbers, now, reference, due
+                )
+                return made, True
+        except DuplicateHandoff:  # the same conversation asked twice at once (the other request made it), or
+            continue  # a reference already given: look again
+    raise DuplicateHandoff(conversation)
+
+
+def by_reference(uow: UnitOfWork, reference: str) -> HandoffView:
+    if not references.is_reference(reference, references.REQUEST):
+        raise HandoffNotFound(f"{reference[:40]!r} is not a request's reference (H- and eight characters)")
+    with uow.begin() as repos:
+        view = repos.handoffs.by_reference(reference)
+    if view is None:
+        raise HandoffNotFound(f"no request {reference}")
+    return view
 
 
 def open_handoff(uow: UnitOfWork, conversation: str) -> HandoffView | None:
@@ -116,6 +146,13 @@ def resolve(uow: UnitOfWork, handoff_id: int, agent: StaffMember, now: datetime)
     if not done:
         raise AlreadyTaken(f"conversation {handoff_id} was handed back already")
     return get_handoff(uow, handoff_id)
+
+
+def record_message(uow: UnitOfWork, handoff_id: int, agent: StaffMember, text: str, now: datetime) -> None:
+    """Log an agent's message to the shopper; the first one stops the clock to a person."""
+    with uow.begin() as repos:
+        repos.handoffs.log(agent.id, "message", now, handoff_id, text[:MAX_DETAIL])
+        repos.handoffs.replied(handoff_id, now)
 
 
 def add_note(uow: UnitOfWork, handoff_id: int, agent: StaffMember, text: str, now: datetime) -> NoteView:

@@ -7,7 +7,7 @@ it, only one changes a row. An open handoff per conversation is kept unique by a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -33,6 +33,9 @@ def handoff_view(row: Handoff, agent_name: str | None) -> HandoffView:
         requested_at=row.requested_at,
         assigned_at=row.assigned_at,
         resolved_at=row.resolved_at,
+        reference=row.reference,
+        answer_due_on=row.answer_due_on,
+        first_reply_at=row.first_reply_at,
     )
 
 
@@ -50,6 +53,10 @@ class SqlHandoffs:
 
     def get(self, handoff_id: int) -> HandoffView | None:
         row = self._session.get(Handoff, handoff_id)
+        return None if row is None else self._views([row])[0]
+
+    def by_reference(self, reference: str) -> HandoffView | None:
+        row = self._session.scalars(select(Handoff).where(Handoff.reference == reference)).first()
         return None if row is None else self._views([row])[0]
 
     def open_for(self, conversation: str) -> HandoffView | None:
@@ -74,6 +81,8 @@ class SqlHandoffs:
         reason: Reason,
         tracking_numbers: Sequence[str],
         requested_at: datetime,
+        reference: str,
+        answer_due_on: date,
     ) -> HandoffView:
         row = Handoff(
             conversation=conversation,
@@ -83,6 +92,8 @@ class SqlHandoffs:
             status=str(HandoffStatus.WAITING),
             tracking_numbers=list(tracking_numbers),
             requested_at=requested_at,
+            reference=reference,
+            answer_due_on=answer_due_on,
         )
         self._session.add(row)
         try:
@@ -103,6 +114,12 @@ class SqlHandoffs:
 
     def assign(self, handoff_id: int, agent_id: int, at: datetime) -> bool:
         return self._move(handoff_id, HandoffStatus.WAITING, HandoffStatus.ASSIGNED, agent_id=agent_id, assigned_at=at)
+
+    def replied(self, handoff_id: int, at: datetime) -> bool:
+        result = self._session.execute(
+            update(Handoff).where(Handoff.id == handoff_id, Handoff.first_reply_at.is_(None)).values(first_reply_at=at)
+        )
+        return rowcount(result) == 1
 
     def close(self, handoff_id: int, at: datetime) -> bool:
         return self._move(handoff_id, HandoffStatus.ASSIGNED, HandoffStatus.RESOLVED, resolved_at=at)

@@ -163,6 +163,10 @@ class MemoryHandoffs:
         view = self._state.handoffs.get(handoff_id)
         return None if view is None else self._named(view)
 
+    def by_reference(self, reference: str) -> HandoffView | None:
+        found = [v for v in self._state.handoffs.values() if v.reference == reference]
+        return self._named(found[0]) if found else None
+
     def open_for(self, conversation: str) -> HandoffView | None:
         found = [v for v in self._state.handoffs.values() if v.open and v.conversation == conversation]
         return self._named(found[0]) if found else None
@@ -180,23 +184,30 @@ class MemoryHandoffs:
         reason: Reason,
         tracking_numbers: Sequence[str],
         requested_at: datetime,
+        reference: str,
+        answer_due_on: date,
     ) -> HandoffView:
         if any(v.open and v.conversation == conversation for v in self._state.handoffs.values()):
             raise DuplicateHandoff(conversation)
         handoff_id = max(self._state.handoffs, default=0) + 1
+        if any(v.reference == reference for v in self._state.handoffs.values()):
+            raise DuplicateHandoff(conversation)
         view = HandoffView(
-            handoff_id,
-            conversation,
-            channel,
-            language,
-            reason,
-            HandoffStatus.WAITING,
-            None,
-            None,
-            list(tracking_numbers),
-            requested_at,
-            None,
-            None,
+            id=handoff_id,
+            conversation=conversation,
+            channel=channel,
+            language=language,
+            reason=reason,
+            status=HandoffStatus.WAITING,
+            agent_id=None,
+            agent_name=None,
+            tracking_numbers=list(tracking_numbers),
+            requested_at=requested_at,
+            assigned_at=None,
+            resolved_at=None,
+            reference=reference,
+            answer_due_on=answer_due_on,
+            first_reply_at=None,
         )
         self._state.handoffs[handoff_id] = view
         self._state.handoff_notes[handoff_id] = []
@@ -214,6 +225,13 @@ class MemoryHandoffs:
         self._name(agent_id)
         assigned = HandoffStatus.ASSIGNED
         return self._move(handoff_id, HandoffStatus.WAITING, status=assigned, agent_id=agent_id, assigned_at=at)
+
+    def replied(self, handoff_id: int, at: datetime) -> bool:
+        current = self._state.handoffs.get(handoff_id)
+        if current is None or current.first_reply_at is not None:
+            return False
+        self._state.handoffs[handoff_id] = dataclasses.replace(current, first_reply_at=at)
+        return True
 
     def close(self, handoff_id: int, at: datetime) -> bool:
         return self._move(handoff_id, HandoffStatus.ASSIGNED, status=HandoffStatus.RESOLVED, resolved_at=at)

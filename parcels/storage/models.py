@@ -306,6 +306,8 @@ class Handoff(Base):
     __tablename__ = "handoffs"
     __table_args__ = (
         Index("ix_handoffs_status_requested", "status", "requested_at"),
+        Index("ix_handoffs_requested", "requested_at"),  # the dashboard's periods
+        UniqueConstraint("reference", name="uq_handoffs_reference"),
         # At most one open handoff per conversation.
         Index(
             "uq_handoffs_open_conversation",
@@ -327,6 +329,10 @@ class Handoff(Base):
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The shopper's reference for the request, and the last day to answer it (parcels.attendance.answer_due).
+    reference: Mapped[str] = mapped_column(String(16))
+    answer_due_on: Mapped[date] = mapped_column(Date)
+    first_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # an agent's first message: the clock stops
 
 
 class HandoffNote(Base):

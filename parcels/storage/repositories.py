@@ -8,7 +8,7 @@ Each SQL repository works inside one session, the unit of work's (``parcels.stor
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
@@ -65,6 +65,8 @@ class ClaimRepository(Protocol):
 class HandoffRepository(Protocol):
     def get(self, handoff_id: int) -> HandoffView | None: ...
 
+    def by_reference(self, reference: str) -> HandoffView | None: ...
+
     def open_for(self, conversation: str) -> HandoffView | None:
         """The conversation's handoff that is not resolved yet (there is at most one)."""
         ...
@@ -81,12 +83,19 @@ class HandoffRepository(Protocol):
         reason: Reason,
         tracking_numbers: Sequence[str],
         requested_at: datetime,
+        reference: str,
+        answer_due_on: date,
     ) -> HandoffView:
-        """A new waiting handoff; raises DuplicateHandoff when the conversation has an open one."""
+        """A new waiting handoff; raises DuplicateHandoff when the conversation has an open one (or, once in
+        a great while, when its reference is taken)."""
         ...
 
     def assign(self, handoff_id: int, agent_id: int, at: datetime) -> bool:
         """Give a waiting handoff to the agent, in one conditional update; False if it was not waiting."""
+        ...
+
+    def replied(self, handoff_id: int, at: datetime) -> bool:
+        """Record an agent's first message to the shopper; False if one was recorded before."""
         ...
 
     def close(self, handoff_id: int, at: datetime) -> bool:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import requests
 
-from parcels.handoffs import Reason, open_handoff
+from parcels.handoffs import Reason, by_reference, open_handoff
 from parcels.staff import Role, create_staff
 from parcels.storage.unit_of_work import SqlUnitOfWork
 from tests.factories import event_record, shipment_record
@@ -93,6 +93,8 @@ def test_an_agent_takes_over_writes_and_hands_back(stack: Stack) -> None:
     ana, bea = Agent(stack, "ana.handoff@example.com"), Agent(stack, "bea.handoff@example.com")
     [waiting] = [h for h in ana.get("conversations")["queue"] if h["tracking_numbers"] == [NUMBER]]
     assert waiting["status"] == "waiting" and waiting["reason"] == "asked" and PHONE not in waiting["conversation"]
+    assert f"Ref. {waiting['reference']}" in told or f"referencia es {waiting['reference']}" in told
+    assert waiting["first_reply_at"] is None
     taken = ana.post(f"conversations/{waiting['id']}/take")
     assert taken.status_code == 200, taken.text
     assert bea.post(f"conversations/{waiting['id']}/take").status_code == 409  # Ana has it
@@ -109,6 +111,8 @@ def test_an_agent_takes_over_writes_and_hands_back(stack: Stack) -> None:
     assert sent.status_code == 200, sent.text
     [delivered] = wait_for(lambda: sent_to_shopper(stack, before))
     assert delivered == "*Ana* (atención al cliente): Hola, lo reviso ahora mismo."
+    replied = by_reference(UOW, waiting["reference"]).first_reply_at
+    assert replied is not None and replied >= datetime.fromisoformat(waiting["requested_at"])
 
     assert twiml(stack.whatsapp(SHOPPER, "vale, gracias")) == []  # to the agent, not the assistant
     transcript = ana.get(f"conversations/{waiting['id']}")["transcript"]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine
 
+from parcels.agent_hours import current_agent_hours
 from parcels.handoffs import Reason, request_handoff
 from parcels.staff import create_staff
 from parcels.storage.unit_of_work import SqlUnitOfWork
@@ -69,3 +70,32 @@ async def test_taking_is_once_and_only_the_holder_writes(client) -> None:  # typ
     note = await client.post(f"{base}/notes", json={"text": "Llamar mañana"}, headers=headers)
     assert note.status == 200 and (await note.json())["author"] == "Ana Agent"
     assert (await client.get("/console/api/conversations/999999")).status == 404
+
+
+async def test_the_queue_shows_the_wait_and_turns_red_past_three_minutes_in_agents_hours(client) -> None:  # type: ignore[no-untyped-def]
+    hours = current_agent_hours()
+    now = datetime.now(UTC)
+    long_ago, _ = request_handoff(UOW, SHOPPER, "whatsapp", "es", Reason.ASKED, [], now - timedelta(minutes=10))
+    request_handoff(UOW, "web-just-now", "socketio", "en", Reason.ASKED, [], now)
+    await sign_in(client, AGENT)
+    body = await (await client.get("/console/api/conversations")).json()
+    late = next(item for item in body["queue"] if item["id"] == long_ago.id)
+    assert late["reference"] == long_ago.reference and body["attend_within_seconds"] == 180
+    fresh = next(item for item in body["queue"] if item["id"] != long_ago.id)
+    assert fresh["wait_seconds"] < 60 and not fresh["overdue"]
+    if hours.is_open(now) and hours.is_open(now - timedelta(minutes=10)):
+        assert late["overdue"] and late["wait_seconds"] >= 600 and body["overdue"] == 1
+    elif not hours.is_open(now):
+        assert not late["overdue"] and body["overdue"] == 0
+
+
+async def test_agents_find_a_request_by_the_reference_the_shopper_reads_out(client) -> None:  # type: ignore[no-untyped-def]
+    handoff, _ = request_handoff(UOW, SHOPPER, "whatsapp", "es", Reason.ASKED, [], datetime.now(UTC))
+    await sign_in(client, AGENT)
+    found = await client.get(
+        f"/console/conversations/reference?reference={handoff.reference.lower()}", allow_redirects=False
+    )
+    assert found.status == 303 and found.headers["Location"] == f"/console/conversations/{handoff.id}"
+    for wrong in ("H-ZZZZZZZZ", "C-23456789", "x" * 500):
+        missing = await client.get(f"/console/conversations/reference?reference={wrong}")
+        assert missing.status == 404 and "No request with the reference" in await missing.text()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine
@@ -15,10 +15,12 @@ from parcels.handoffs import (
     Reason,
     actions,
     add_note,
+    by_reference,
     get_handoff,
     notes,
     open_handoff,
     queue,
+    record_message,
     request_handoff,
     resolve,
     take,
@@ -99,3 +101,15 @@ def test_only_the_agent_holding_it_hands_it_back_and_everything_is_logged(agents
     ]
     again, made = request_handoff(UOW, "c-1", "whatsapp", "es", Reason.ASKED, [], NOW + timedelta(hours=1))
     assert made and again.id != handoff.id  # a new request after the hand-back is a new handoff
+
+
+def test_a_request_keeps_its_reference_due_date_and_first_message_on_the_database(agents) -> None:  # type: ignore[no-untyped-def]
+    ana, _ = agents
+    view, _ = request_handoff(UOW, "wa-9", "whatsapp", "es", Reason.ASKED, [], datetime(2026, 12, 11, 11, tzinfo=UTC))
+    assert view.reference.startswith("H-") and view.answer_due_on == date(2027, 1, 5)
+    take(UOW, view.id, ana, NOW + timedelta(minutes=1))
+    record_message(UOW, view.id, ana, "Hola", NOW + timedelta(minutes=2))
+    record_message(UOW, view.id, ana, "Sigo aquí", NOW + timedelta(minutes=4))
+    stored = by_reference(UOW, view.reference)
+    assert stored.id == view.id and stored.first_reply_at == NOW + timedelta(minutes=2)
+    assert [a.action for a in actions(UOW, view.id)] == ["take", "message", "message"]

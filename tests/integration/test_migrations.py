@@ -46,3 +46,41 @@ def test_claims_made_before_their_history_get_one_step(tmp_path: Path) -> None:
         steps = connection.execute(text("SELECT actor_kind, from_status, to_status, note FROM claim_transitions"))
         assert steps.all() == [("system", None, "paid", "sent")]
     engine.dispose()
+
+
+def test_handoffs_made_before_the_clock_get_a_reference_a_due_date_and_their_first_message(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0009")
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO staff_users (id, email, name, password_hash, role, active, created_at)"
+                " VALUES (1, 'ana@example.com', 'Ana', 'x', 'agent', 1, '2026-11-01 10:00:00')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO handoffs (conversation, channel, language, reason, status, agent_id, tracking_numbers,"
+                " requested_at) VALUES ('c-1', 'whatsapp', 'es', 'asked', 'assigned', 1, '[]', '2026-12-04 10:00:00'),"
+                " ('c-2', 'socketio', 'en', 'asked', 'waiting', NULL, '[]', '2026-12-11 11:00:00')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO agent_actions (staff_id, handoff_id, action, at) VALUES"
+                " (1, 1, 'take', '2026-12-04 10:01:00'), (1, 1, 'message', '2026-12-04 10:02:30'),"
+                " (1, 1, 'message', '2026-12-04 10:09:00')"
+            )
+        )
+    upgrade(url)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT reference, answer_due_on, first_reply_at FROM handoffs ORDER BY id")
+        ).all()
+    engine.dispose()
+    assert [(str(due), str(first)) for _, due, first in rows] == [
+        ("2026-12-29", "2026-12-04 10:02:30"),  # 8 and 25 December are national holidays
+        ("2027-01-05", "None"),
+    ]
+    assert all(reference.startswith("H-") and len(reference) == 10 for reference, _, _ in rows)

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import Engine
 
 from parcels.claims import make_claim
+from parcels.handoffs import Reason, request_handoff
 from parcels.ingest import ingest_events
 from parcels.shipments import register_shipments
 from parcels.storage.unit_of_work import SqlUnitOfWork
@@ -108,3 +109,18 @@ async def test_the_api_needs_its_key(aiohttp_client, client) -> None:  # type: i
     response = await off.get("/api/claims", headers={"X-Api-Key": KEY})
     assert response.status == 503
     assert "BACK_OFFICE_API_KEY" in (await response.json())["error"]
+
+
+async def test_the_back_office_looks_up_a_request_for_a_person_by_its_reference(client) -> None:  # type: ignore[no-untyped-def]
+    handoff, _ = request_handoff(
+        UOW, "whatsapp:+34612345678", "whatsapp", "es", Reason.ASKED, [NUMBER], datetime.now(UTC)
+    )
+    path = f"/api/requests/{handoff.reference}"
+    assert (await client.get(path)).status == 401
+    found = await client.get(path, headers={"X-Api-Key": KEY})
+    body = await found.json()
+    assert found.status == 200 and body["reference"] == handoff.reference and body["status"] == "waiting"
+    assert body["answer_due_on"] == handoff.answer_due_on.isoformat() and "conversation" not in body
+    assert "+34612345678" not in await found.text()
+    for wrong in ("H-ZZZZZZZZ", "C-23456789", "nonsense"):
+        assert (await client.get(f"/api/requests/{wrong}", headers={"X-Api-Key": KEY})).status == 404

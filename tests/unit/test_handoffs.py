@@ -4,15 +4,17 @@ shopper's conversation, on a fake of our Rasa adapter."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from notifications.conversation import RasaUnavailable
 from notifications.handoff_service import hand_back, send_message
+from parcels.claim_records import Parcel
 from parcels.handoffs import (
     AlreadyTaken,
     HandoffNotFound,
@@ -21,20 +23,24 @@ from parcels.handoffs import (
     Reason,
     actions,
     add_note,
+    by_reference,
     get_handoff,
     held_by,
     log_action,
     notes,
     open_handoff,
     queue,
+    record_message,
     request_handoff,
     resolve,
     take,
 )
+from parcels.references import REQUEST, is_reference
 from parcels.staff import Role, StaffMember
 from parcels.storage.memory import MemoryUnitOfWork
 from parcels.storage.repositories import DuplicateHandoff
 from parcels.storage.unit_of_work import Repositories
+from tests.strategies import facts
 
 NOW = datetime(2026, 12, 2, 10, tzinfo=UTC)
 ANA = StaffMember(1, "ana@example.com", "Ana", Role.AGENT, True)
@@ -77,7 +83,7 @@ def test_a_request_made_at_the_same_moment_elsewhere_is_answered_with_that_hando
     again, made = request_handoff(racing, "web-1", "socketio", "es", Reason.NOT_UNDERSTOOD, [], NOW)
     assert not made and again == elsewhere and len(racing.state.handoffs) == 1
     with pytest.raises(DuplicateHandoff), uow.begin() as repos:
-        repos.handoffs.add("web-1", "socketio", "es", Reason.ASKED, [], NOW)
+        repos.handoffs.add("web-1", "socketio", "es", Reason.ASKED, [], NOW, "H-23456789", NOW.date())
 
 
 def test_the_queue_puts_the_longest_waiting_first_then_those_being_handled(uow: MemoryUnitOfWork) -> None:
@@ -205,3 +211,44 @@ async def test_when_rasa_cannot_be_reached_the_conversation_is_still_the_agents(
         await hand_back(uow, FakeConversations(reachable=False), handoff_id, ANA, NOW)
     still = get_handoff(uow, handoff_id)
     assert still.status is HandoffStatus.ASSIGNED and still.agent_id == ANA.id
+
+
+def test_a_request_gets_a_reference_and_an_answer_due_in_fifteen_business_days_of_the_shoppers_region(
+    uow: MemoryUnitOfWork,
+) -> None:
+    # Asked on Friday 11 December 2026: fifteen business days skip Christmas and New Year's Day.
+    friday = datetime(2026, 12, 11, 11, tzinfo=UTC)
+    national, _ = request_handoff(uow, "web-1", "socketio", "es", Reason.ASKED, [], friday)
+    assert is_reference(national.reference, REQUEST) and national.answer_due_on == date(2027, 1, 5)
+    # Asked on Monday 1 March 2027 about a parcel to Madrid, whose calendar keeps 19 March: a day later than
+    # Barcelona's, whose next holiday (Good Friday, the 26th) comes after the answer is due.
+    march = datetime(2027, 3, 1, 9, tzinfo=UTC)
+    for number, postal_code in (("LP00000000000001", "08001"), ("LP00000000000002", "28001")):
+        shipment = dataclasses.replace(facts(postal_code=postal_code), tracking_number=number)
+        uow.state.parcels[number] = Parcel(len(uow.state.parcels) + 1, shipment, [], number, None)
+    barcelona, _ = request_handoff(uow, "wa-1", "whatsapp", "es", Reason.ASKED, ["LP00000000000001"], march)
+    madrid, _ = request_handoff(uow, "wa-2", "whatsapp", "es", Reason.ASKED, ["LP00000000000002"], march)
+    assert barcelona.answer_due_on == date(2027, 3, 22) and madrid.answer_due_on == date(2027, 3, 23)
+    assert len({national.reference, barcelona.reference, madrid.reference}) == 3
+    assert by_reference(uow, madrid.reference) == madrid
+    with pytest.raises(HandoffNotFound):
+        by_reference(uow, "H-ZZZZZZZZ")
+    with pytest.raises(HandoffNotFound):
+        by_reference(uow, "C-23456789")
+
+
+def test_a_reference_already_given_is_drawn_again(uow: MemoryUnitOfWork, monkeypatch: pytest.MonkeyPatch) -> None:
+    drawn = iter(["H-22222222", "H-22222222", "H-33333333"])
+    monkeypatch.setattr("parcels.references.new_reference", lambda kind: next(drawn))
+    first, _ = request_handoff(uow, "web-1", "socketio", "es", Reason.ASKED, [], NOW)
+    second, made = request_handoff(uow, "web-2", "socketio", "es", Reason.ASKED, [], NOW)
+    assert made and (first.reference, second.reference) == ("H-22222222", "H-33333333")
+
+
+def test_the_first_message_of_an_agent_stops_the_clock_to_a_person(uow: MemoryUnitOfWork) -> None:
+    view, _ = request_handoff(uow, "web-1", "socketio", "es", Reason.ASKED, [], NOW)
+    take(uow, view.id, ANA, NOW + timedelta(minutes=1))
+    record_message(uow, view.id, ANA, "Hola", NOW + timedelta(minutes=2))
+    record_message(uow, view.id, ANA, "¿Sigues ahí?", NOW + timedelta(minutes=9))
+    assert get_handoff(uow, view.id).first_reply_at == NOW + timedelta(minutes=2)
+    assert [a.detail for a in actions(uow, view.id) if a.action == "message"] == ["Hola", "¿Sigues ahí?"]

@@ -19,8 +19,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from notifications import handoff_service
 from notifications.conversation import RasaConversations, RasaUnavailable
-from parcels import handoffs
-from parcels.agent_hours import current_agent_hours
+from parcels import attendance, handoffs
+from parcels.agent_hours import AgentHours, current_agent_hours
 from parcels.check import check_candidates
 from parcels.handoff_records import HandoffView
 from parcels.handoffs import HandoffNotFound
@@ -30,7 +30,7 @@ from parcels.track import Finding
 from parcels.tracking_numbers import Candidate
 from templates.manifest import manifest
 from templates.renderer import render_message
-from web.console.pages import STAFF, render, staff_only
+from web.console.pages import PREFIX, STAFF, render, see_other, staff_only
 from web.json_body import BadBody, read_json
 from web.keys import RASA, UNIT_OF_WORK
 
@@ -56,10 +56,15 @@ def masked_conversation(conversation: str) -> str:
     return conversation[:12] + ("…" if len(conversation) > 12 else "")
 
 
-def queue_view(view: HandoffView, now: datetime) -> dict[str, Any]:
+def queue_view(view: HandoffView, now: datetime, hours: AgentHours | None = None) -> dict[str, Any]:
+    """A handoff as the queue shows it: the number masked, how long the shopper has waited for a person
+    (counted from when agents are in) and whether that is past the time allowed."""
+    hours = hours or current_agent_hours()
     body = view.as_dict()
     body["conversation"] = masked_conversation(view.conversation)
     body["waiting_minutes"] = int((now - view.requested_at).total_seconds() // 60)
+    body["wait_seconds"] = int(attendance.waited(view.requested_at, view.first_reply_at, now, hours).total_seconds())
+    body["overdue"] = view.open and attendance.overdue(view.requested_at, view.first_reply_at, now, hours)
     return body
 
 
@@ -161,17 +166,39 @@ async def _text(request: web.Request, limit: int) -> str | web.Response:
 def _queue_body(uow: UnitOfWork) -> dict[str, Any]:
     now = datetime.now(UTC)
     hours = current_agent_hours()
+    shown = [queue_view(view, now, hours) for view in handoffs.queue(uow)]
     return {
-        "queue": [queue_view(view, now) for view in handoffs.queue(uow)],
+        "queue": shown,
         "agents_at_work": hours.is_open(now),
         "next_opening": hours.next_opening(now),
+        "attend_within_seconds": int(hours.attend_within.total_seconds()),
+        "overdue": sum(1 for item in shown if item["overdue"]),
     }
+
+
+def _overdue_body(uow: UnitOfWork) -> dict[str, Any]:
+    """What every console page of an agent or admin is told at once: who has waited too long for a person."""
+    body = _queue_body(uow)
+    late = [item for item in body["queue"] if item["overdue"]]
+    return {"overdue": len(late), "longest_wait_seconds": max((i["wait_seconds"] for i in late), default=0)}
 
 
 @routes.get("/conversations")
 @staff_only(*OPERATORS)
 async def queue_page(request: web.Request) -> web.StreamResponse:
     return await render(request, "conversations", {})
+
+
+@routes.get("/conversations/reference")
+@staff_only(*OPERATORS)
+async def by_reference_page(request: web.Request) -> web.StreamResponse:
+    """An agent types the reference a shopper reads out: the conversation it names, open or handed back."""
+    reference = request.query.get("reference", "").strip().upper()[:40]
+    try:
+        view = await asyncio.to_thread(handoffs.by_reference, _uow(request), reference)
+    except HandoffNotFound:
+        return await render(request, "error", {"error": f"No request with the reference {reference}."}, status=404)
+    return see_other(f"{PREFIX}/conversations/{view.id}")
 
 
 @routes.get(r"/conversations/{id:\d+}")
@@ -292,6 +319,12 @@ async def _stream(request: web.Request, snapshot: Any) -> web.StreamResponse:
 @staff_only(*OPERATORS, api=True)
 async def queue_stream(request: web.Request) -> web.StreamResponse:
     return await _stream(request, lambda: asyncio.to_thread(_queue_body, _uow(request)))
+
+
+@routes.get("/api/conversations/overdue/stream")
+@staff_only(*OPERATORS, api=True)
+async def overdue_stream(request: web.Request) -> web.StreamResponse:
+    return await _stream(request, lambda: asyncio.to_thread(_overdue_body, _uow(request)))
 
 
 @routes.get(r"/api/conversations/{id:\d+}/stream")

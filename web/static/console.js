@@ -10,6 +10,20 @@
     });
   });
 
+  // Agents and admins, on every page: a shopper waiting too long for a person is said at once.
+  const alert = document.getElementById("overdue-alert");
+  if (alert && window.EventSource) {
+    const link = alert.querySelector("a");
+    new EventSource(alert.dataset.stream).onmessage = (event) => {
+      const data = JSON.parse(event.data);
+      if (data.error || !data.overdue) { alert.hidden = true; return; }
+      const minutes = Math.floor(data.longest_wait_seconds / 60);
+      link.textContent = (data.overdue === 1 ? "1 shopper has" : data.overdue + " shoppers have") +
+        " waited more than 3 minutes for a person (the longest " + minutes + " min). Open the queue";
+      alert.hidden = false;
+    };
+  }
+
   const editor = document.getElementById("editor");
   if (!editor) return;
   const source = document.getElementById("source");

@@ -26,6 +26,11 @@
     return answer;
   }
 
+  function minutesAndSeconds(seconds) {
+    const s = Math.max(0, Math.floor(seconds));
+    return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+  }
+
   function live(url, onData) {
     const source = new EventSource(url);
     source.onmessage = function (event) { onData(JSON.parse(event.data)); };
@@ -46,15 +51,20 @@
       if (!data.queue.length) {
         const row = el("tr");
         const cell = el("td", "muted", "Nobody is waiting.");
-        cell.colSpan = 7;
+        cell.colSpan = 8;
         row.append(cell);
         body.append(row);
       }
       data.queue.forEach(function (item) {
-        const row = el("tr");
+        const row = el("tr", item.overdue ? "is-overdue" : "");
         row.dataset.id = item.id;
+        const wait = item.first_reply_at
+          ? el("td", "small", "answered after " + minutesAndSeconds(item.wait_seconds))
+          : el("td", item.overdue ? "wait wait--late" : "wait", minutesAndSeconds(item.wait_seconds));
+        if (item.overdue) wait.title = "Waiting longer than " + minutesAndSeconds(data.attend_within_seconds) + " for a person";
         row.append(
-          el("td", "", item.waiting_minutes + " min"),
+          wait,
+          el("td", "small mono", item.reference),
           el("td", "small", item.channel + " · " + item.conversation),
           el("td", "", item.language),
           el("td", "", item.reason.replace("_", " ")),
