@@ -22,20 +22,14 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
+from parcels.provider_errors import WORDS
+
 log = logging.getLogger(__name__)
 
 # Twilio's codes for "slow down": try again later. (A 5xx is ambiguous: the message may exist.)
 RETRY_CODES = frozenset({20429, 63018})
 # Codes after which this message will never go through.
-PERMANENT_CODES = {
-    21610: "the recipient opted out (STOP)",
-    21211: "the phone number is not valid",
-    21614: "the number cannot receive SMS",
-    21408: "the destination is not enabled for this account",
-    63016: "no open WhatsApp conversation and no approved template",
-    63028: "the template's variables do not match the approved template",
-    21656: "the template variables are invalid",
-}
+PERMANENT_CODES = {code: WORDS[code] for code in (21610, 21211, 21614, 21408, 63016, 63028, 21656)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,15 @@ def add_business_days(start: date, days: int, country: str, region: str | None) 
     return day
 
 
+def business_days_between(start: date, end: date, country: str, region: str | None) -> int:
+    """How many business days come after ``start`` up to and including ``end`` (0 when ``end`` is not later)."""
+    count, day = 0, start
+    while day < end:
+        day += timedelta(days=1)
+        count += is_business_day(day, country, region)
+    return count
+
+
 def promised_date(paid_on: date, product: Product, market: Market, postal_code: str) -> date:
     lead = product.lead_time
     return _counted(paid_on, lead.days, lead.unit, market.holiday_country, market.region_for(postal_code))[0]

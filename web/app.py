@@ -12,7 +12,7 @@ from parcels.agent_hours import current_agent_hours
 from parcels.storage.unit_of_work import SqlUnitOfWork
 from templates.renderer import set_source_provider
 from templates.versions import source_provider
-from web import chat, claims, consent, inbox, ingestion, openapi, person_requests, twilio_status
+from web import chat, claims, consent, inbox, ingestion, metrics, openapi, person_requests, twilio_status
 from web.console import PREFIX, create_console
 from web.errors import api_errors
 from web.keys import RASA, SETTINGS, UNIT_OF_WORK
@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.add_routes(ingestion.routes)
     app.add_routes(claims.routes)
     app.add_routes(person_requests.routes)
+    app.add_routes(metrics.routes)
     app.add_routes(consent.routes)
     app.add_routes(inbox.routes)
     app.add_routes(twilio_status.routes)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import Any
 from parcels.claim_records import ClaimStatus, ClaimView, Parcel, TransitionView
 from parcels.detection_records import Contact, DetectedShipment, Forecast, GrantedClaim
 from parcels.handoff_records import ActionView, HandoffStatus, HandoffView, NoteView, Reason
+from parcels.metric_records import ClaimTiming, HandoffTiming, NotificationCount, PromiseCount, UnkeptRow
 from parcels.outbox_records import Channel, ConsentRecord, EarlyStatus, Kind, OutboxMessage, Status
 from parcels.policy import Grant, Policy
 from parcels.promise import arrival_horizon
@@ -26,11 +28,13 @@ from parcels.staff_records import Role, StaffAccount, StaffMember
 from parcels.stages import EventKind, Stage
 from parcels.status import ordered
 from parcels.storage.detection_store import GRANTED
+from parcels.storage.metrics_store import DECIDED as _DECISIONS
 from parcels.storage.outbox_store import OPTED_OUT
 from parcels.storage.repositories import DuplicateClaim, DuplicateHandoff
 from parcels.storage.staff_store import DuplicateStaff
 from parcels.storage.unit_of_work import Repositories
 from parcels.template_records import Version, VersionStatus
+from parcels.unkept import UnkeptReview
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,7 @@ class MemoryState:
     events: dict[str, tuple[int, IncomingEvent, datetime]] = field(default_factory=dict)  # by event id, received at
     contacts: dict[int, Contact] = field(default_factory=dict)  # by customer id (their shipments: customer_of)
     progress_at: dict[int, datetime] = field(default_factory=dict)  # shipment id -> when its events last changed
+    reviews: dict[int, UnkeptReview] = field(default_factory=dict)  # shipment id -> its unkept promise's review
 
 
 class MemoryParcels:
@@ -644,6 +649,112 @@ class MemoryDetection:
         }
 
 
+class MemoryMetrics:
+    """The dashboard's repository over the fakes' state: the same rows the SQL one gives."""
+
+    def __init__(self, state: MemoryState) -> None:
+        self._state = state
+
+    def _in(self, first: date, last: date, product: str | None) -> list[_Progress]:
+        return [
+            row
+            for row in (_progress(p) for p in self._state.parcels.values())
+            if first <= row.parcel.facts.promised_date <= last and product in (None, row.parcel.facts.product_code)
+        ]
+
+    @staticmethod
+    def _unkept(row: _Progress, now: datetime) -> bool:
+        return row.attempted_late or (row.first_attempt_at is None and row.parcel.facts.deadline_at <= now)
+
+    def promise_counts(self, first: date, last: date, now: datetime, product: str | None) -> list[PromiseCount]:
+        tallies: dict[tuple[date, str, str], list[int]] = {}
+        for row in self._in(first, last, product):
+            facts = row.parcel.facts
+            tally = tallies.setdefault(
+                (facts.promised_date, facts.product_code, facts.destination_postal_code[:2]), [0] * 3
+            )
+            kept = row.first_attempt_at is not None and not row.attempted_late
+            tally[0 if kept else 2 if self._unkept(row, now) else 1] += 1
+        return [PromiseCount(*key, *tally) for key, tally in tallies.items()]
+
+    def to_review(
+        self, first: date, last: date, now: datetime, policy_version: str, limit: int
+    ) -> list[tuple[int, datetime | None]]:
+        stale = []
+        for row in self._in(first, last, None):
+            if not self._unkept(row, now):
+                continue
+            progress, kept = self._state.progress_at.get(row.parcel.id), self._state.reviews.get(row.parcel.id)
+            if kept is None or kept.policy_version != policy_version or kept.progress_at != progress:
+                stale.append((row.parcel.id, progress))
+        return sorted(stale)[:limit]
+
+    def save_reviews(self, reviews: Sequence[UnkeptReview]) -> None:
+        self._state.reviews.update({r.shipment_id: r for r in reviews})
+
+    def unkept(self, first: date, last: date, now: datetime, product: str | None) -> list[UnkeptRow]:
+        claims = {self._state.shipment_of[c.reference]: c for c in self._state.claims.values()}
+        rows = []
+        for row in self._in(first, last, product):
+            facts, kept = row.parcel.facts, self._state.reviews.get(row.parcel.id)
+            if kept is None or not self._unkept(row, now):
+                continue
+            claim = claims.get(row.parcel.id)
+            rows.append(
+                UnkeptRow(
+                    row.parcel.id, facts.tracking_number, facts.product_code, facts.market_code,
+                    facts.destination_postal_code, facts.promised_date, row.first_attempt_at, kept,
+                    None if claim is None else str(claim.status), None if claim is None else claim.amount,
+                )
+            )  # fmt: skip
+        return rows
+
+    def claim_timings(self, start: datetime, end: datetime, product: str | None) -> list[ClaimTiming]:
+        by_id = {p.id: p.facts for p in self._state.parcels.values()}
+        timings = []
+        for claim in self._state.claims.values():
+            facts = by_id[self._state.shipment_of[claim.reference]]
+            if not start <= claim.requested_at < end or product not in (None, facts.product_code):
+                continue
+            decided = [s.at for s in self._state.steps.get(claim.reference, []) if s.to_status in _DECISIONS]
+            timings.append(
+                ClaimTiming(
+                    claim.reference, facts.product_code, facts.market_code, facts.destination_postal_code,
+                    str(claim.status), claim.requested_at, min(decided, default=None),
+                )
+            )  # fmt: skip
+        return timings
+
+    def _notifications(self, start: datetime, end: datetime) -> list[OutboxMessage]:
+        return [n for n in self._state.notifications.values() if start <= n.created_at < end]
+
+    def notification_counts(self, start: datetime, end: datetime) -> list[NotificationCount]:
+        counted = Counter((n.kind, n.channel, n.locale, str(n.status)) for n in self._notifications(start, end))
+        return [NotificationCount(*key, n) for key, n in counted.items()]
+
+    def failure_reasons(self, start: datetime, end: datetime, limit: int) -> list[tuple[str, int]]:
+        failed = Counter(n.reason or "" for n in self._notifications(start, end) if n.status is Status.FAILED)
+        return sorted(failed.items(), key=lambda item: (-item[1], item[0]))[:limit]
+
+    def opt_outs(self, start: datetime, end: datetime) -> dict[str, int]:
+        return dict(Counter(c.channel for c in self._state.consents if c.action == "opt_out" and start <= c.at < end))
+
+    @staticmethod
+    def _timing(view: HandoffView) -> HandoffTiming:
+        return HandoffTiming(
+            view.id, view.reference, view.channel, view.language, str(view.reason), str(view.status),
+            view.requested_at, view.first_reply_at, view.answer_due_on,
+        )  # fmt: skip
+
+    def handoff_timings(self, start: datetime, end: datetime) -> list[HandoffTiming]:
+        chosen = [v for v in self._state.handoffs.values() if start <= v.requested_at < end]
+        return [self._timing(v) for v in sorted(chosen, key=lambda v: (v.requested_at, v.id))]
+
+    def requests_due(self, by: date, limit: int) -> list[HandoffTiming]:
+        chosen = [v for v in self._state.handoffs.values() if v.open and v.answer_due_on <= by]
+        return [self._timing(v) for v in sorted(chosen, key=lambda v: (v.answer_due_on, v.id))][:limit]
+
+
 class MemoryUnitOfWork:
     """Each transaction works on a copy of the state, which replaces it only when the block ends cleanly."""
 
@@ -667,6 +778,7 @@ class MemoryUnitOfWork:
             early_statuses=MemoryEarlyStatuses(working),
             consents=MemoryConsents(working),
             detection=MemoryDetection(working),
+            metrics=MemoryMetrics(working),
         )
         self.state = working
         self.commits += 1

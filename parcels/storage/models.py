@@ -94,6 +94,15 @@ class Shipment(Base):
             sqlite_where=text("first_attempt_at >= deadline_at"),
             postgresql_where=text("first_attempt_at >= deadline_at"),
         ),
+        # The dashboard's promises by promised day, product and province: counted from this index alone.
+        Index(
+            "ix_shipments_promised",
+            "promised_date",
+            "product_code",
+            "destination_postal_code",
+            "first_attempt_at",
+            "deadline_at",
+        ),
         Index(
             "ix_shipments_late_progress",
             "progress_at",
@@ -269,6 +278,7 @@ class Notification(Base):
         UniqueConstraint("dedupe_key", name="uq_notifications_dedupe_key"),
         Index("ix_notifications_due", "status", "not_before"),
         Index("ix_notifications_shipment_kind", "shipment_id", "kind"),  # detection's "not told yet", index-only
+        Index("ix_notifications_created", "created_at"),  # the dashboard's periods
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -286,6 +296,24 @@ class Notification(Base):
     provider_sid: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class UnkeptPromise(Base):
+    """What the events of a promise that was not kept in time say, as of their latest change and a policy
+    version: whether a cause outside the carrier's hands excludes it, and how long each stage took. The
+    dashboard counts from these rows instead of deciding every late parcel again
+    (``parcels.unkept``); a row whose shipment's events changed since, or whose policy changed, is reviewed
+    again before it is counted."""
+
+    __tablename__ = "unkept_promises"
+
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"), primary_key=True)
+    policy_version: Mapped[str] = mapped_column(String(32))
+    progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the shipment's, when reviewed
+    excluded_by: Mapped[str | None] = mapped_column(String(24))  # the first exclusion's reason code
+    stage_seconds: Mapped[dict[str, int]] = mapped_column(JSON)  # stage -> seconds, of the stages it has left
+    open_stage: Mapped[int | None] = mapped_column(SmallInteger)  # the stage it is still at (no attempt yet)
+    open_since: Mapped[datetime | None] = mapped_column(UTCDateTime)  # since when
 
 
 class EarlyStatus(Base):

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from parcels.storage.db import default_engine, session_scope
 from parcels.storage.detection_store import DetectionRepository, SqlDetection
 from parcels.storage.handoff_store import SqlHandoffs
+from parcels.storage.metrics_store import MetricsRepository, SqlMetrics
 from parcels.storage.outbox_store import (
     ConsentRepository,
     EarlyStatusRepository,
@@ -49,6 +50,7 @@ class Repositories:
     early_statuses: EarlyStatusRepository
     consents: ConsentRepository
     detection: DetectionRepository
+    metrics: MetricsRepository
 
 
 class UnitOfWork(Protocol):
@@ -83,6 +85,7 @@ class SqlUnitOfWork:
                 early_statuses=SqlEarlyStatuses(session),
                 consents=SqlConsents(session),
                 detection=SqlDetection(session),
+                metrics=SqlMetrics(session),
             )
 
     def begin(self) -> AbstractContextManager[Repositories]:

@@ -1,0 +1,504 @@
+"""The operations dashboard's figures: how well the promise is kept, where parcels lose time, what the breaks
+cost, whether the notifications reach anyone, and how fast a person answers.
+
+Every section is worked out for a period of promised days (or of days on which things were asked for and
+sent), in the home market's time zone, and comes back as tables: columns and rows of plain values, which the
+API gives as JSON and CSV and the page draws. Money is Decimal, given as text ("3.00") with its currency.
+
+Weeks start on Monday and are named by that Monday. A promise's week is its promised day's; a claim's, a
+notification's and a handoff's, the week it was made in.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from parcels.agent_hours import AgentHours
+from parcels.attendance import clock_start, waited
+from parcels.claim_records import ClaimStatus
+from parcels.deadlines import add_business_days, business_days_between
+from parcels.errors import Refused
+from parcels.metric_records import PromiseCount, UnkeptRow
+from parcels.outbox_records import Status
+from parcels.policy import Market, Policy
+from parcels.promise import Outcome
+from parcels.provider_errors import in_words
+from parcels.provinces import province_name
+from parcels.stages import Stage
+from parcels.storage.unit_of_work import Repositories, UnitOfWork
+from parcels.unkept import UnkeptFigures, figures, review
+
+MAX_DAYS = 366
+REVIEW_BATCH = 2000
+NEAR_DUE_BUSINESS_DAYS = 3  # a request whose answer is due within this many business days is near its date
+_GRANTED = (str(ClaimStatus.APPROVED), str(ClaimStatus.PAID))
+_SENT = (str(Status.SENT), str(Status.DELIVERED), str(Status.READ))
+_DELIVERED = (str(Status.DELIVERED), str(Status.READ))
+
+Table = dict[str, Any]  # {"columns": [...], "rows": [[...], ...]}
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """Local days ``first`` to ``last``, both included, and optionally one product."""
+
+    first: date
+    last: date
+    product: str | None
+    zone: ZoneInfo
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.first, time(), tzinfo=self.zone)
+
+    @property
+    def end(self) -> datetime:
+        return datetime.combine(self.last + timedelta(days=1), time(), tzinfo=self.zone)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"from": self.first.isoformat(), "to": self.last.isoformat(), "product": self.product}
+
+
+def home_market(policy: Policy) -> Market:
+    """The market listed first in the policy: the one the agents and the dashboard keep the time of."""
+    return next(iter(policy.markets.values()))
+
+
+def period(
+    policy: Policy,
+    now: datetime,
+    days: str | None = None,
+    first: str | None = None,
+    last: str | None = None,
+    product: str | None = None,
+) -> Period:
+    """The period a request asks for: ``days`` up to today, or ``first`` to ``last``; the last 30 days by default.
+    Refused with the reason when it is not one."""
+    zone = ZoneInfo(home_market(policy).time_zone)
+    today = now.astimezone(zone).date()
+    if product is not None and product not in policy.products:
+        raise Refused(f"no product {product[:40]!r}: one of {', '.join(policy.products)}")
+    if first is not None or last is not None:
+        try:
+            start = date.fromisoformat(first or "")
+            end = date.fromisoformat(last) if last else today
+        except ValueError:
+            raise Refused("from and to are dates like 2026-11-30") from None
+        if end < start or (end - start).days >= MAX_DAYS:
+            raise Refused(f"from must come before to, at most {MAX_DAYS} days apart")
+        return Period(start, end, product, zone)
+    try:
+        count = int(days) if days is not None else 30
+    except ValueError:
+        raise Refused(f"days is a whole number from 1 to {MAX_DAYS}") from None
+    if not 1 <= count <= MAX_DAYS:
+        raise Refused(f"days is a whole number from 1 to {MAX_DAYS}")
+    return Period(today - timedelta(days=count - 1), today, product, zone)
+
+
+def week_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def percentile(values: Sequence[float], share: float) -> float | None:
+    """The nearest-rank percentile: the smallest value at least ``share`` of the values are not above."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def money(amount: Decimal) -> str:
+    return str(amount.quantize(Decimal("0.01")))
+
+
+def table(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
+    return {"columns": list(columns), "rows": [list(row) for row in rows]}
+
+
+# ---------------------------------------------------------------------------------------------- the promises
+
+
+def refresh_reviews(uow: UnitOfWork, span: Period, now: datetime, policy: Policy) -> int:
+    """Review the unkept promises of the period whose events (or policy) changed since their review; how many."""
+    reviewed = 0
+    while True:
+        with uow.begin() as repos:
+            stale = repos.metrics.to_review(span.first, span.last, now, policy.version, REVIEW_BATCH)
+            if not stale:
+                return reviewed
+            shipments = repos.detection.shipments([shipment_id for shipment_id, _ in stale])
+            repos.metrics.save_reviews(
+                [
+                    review(shipment_id, shipments[shipment_id].facts, shipments[shipment_id].events, progress, policy)
+                    for shipment_id, progress in stale
+                    if shipment_id in shipments
+                ]
+            )
+            reviewed += len(stale)
+        if len(stale) < REVIEW_BATCH:
+            return reviewed
+
+
+@dataclass(frozen=True, slots=True)
+class _Unkept:
+    row: UnkeptRow
+    figures: UnkeptFigures
+    currency: str
+
+
+def _unkept(repos: Repositories, span: Period, now: datetime, policy: Policy) -> list[_Unkept]:
+    decided = []
+    for row in repos.metrics.unkept(span.first, span.last, now, span.product):
+        product, market = policy.products[row.product_code], policy.markets[row.market_code]
+        facts = figures(row.review, product, row.promised_date, market.zone_for(row.postal_code), row.attempt_at, now)
+        decided.append(_Unkept(row, facts, market.currency))
+    return decided
+
+
+def _promise_figures(
+    uow: UnitOfWork, span: Period, now: datetime, policy: Policy
+) -> tuple[list[PromiseCount], list[_Unkept]]:
+    refresh_reviews(uow, span, now, policy)
+    with uow.begin() as repos:
+        return list(repos.metrics.promise_counts(span.first, span.last, now, span.product)), _unkept(
+            repos, span, now, policy
+        )
+
+
+def promises(uow: UnitOfWork, span: Period, now: datetime, policy: Policy) -> dict[str, Any]:
+    """Kept, broken, excluded and open promises per week and product, and per destination province."""
+    return _promises(span, *_promise_figures(uow, span, now, policy))
+
+
+def _promises(span: Period, counts: list[PromiseCount], unkept: list[_Unkept]) -> dict[str, Any]:
+    weekly: dict[tuple[date, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # kept, broken, excluded, open
+    by_province: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for count in counts:
+        for tally in (weekly[(week_of(count.promised_date), count.product_code)], by_province[count.province]):
+            tally[0] += count.kept
+            tally[3] += count.open
+    for item in unkept:
+        column = 1 if item.figures.outcome is Outcome.BROKEN else 2
+        weekly[(week_of(item.row.promised_date), item.row.product_code)][column] += 1
+        by_province[item.row.postal_code.strip()[:2]][column] += 1
+    kept, broken, excluded, still_open = (sum(t[i] for t in weekly.values()) for i in range(4))
+    return {
+        "period": span.as_dict(),
+        "totals": {
+            "kept": kept,
+            "broken": broken,
+            "excluded": excluded,
+            "open": still_open,
+            "on_time_rate": rate(kept, kept + broken),
+        },
+        "tables": {
+            "weeks": table(
+                ("week", "product", "kept", "broken", "excluded", "open", "on_time_rate"),
+                (
+                    (week.isoformat(), product, *tally, rate(tally[0], tally[0] + tally[1]))
+                    for (week, product), tally in sorted(weekly.items())
+                ),
+            ),
+            "provinces": table(
+                ("province", "name", "kept", "broken", "excluded", "open", "on_time_rate"),
+                (
+                    (code, province_name(code), *tally, rate(tally[0], tally[0] + tally[1]))
+                    for code, tally in sorted(by_province.items())
+                ),
+            ),
+        },
+    }
+
+
+def stages(uow: UnitOfWork, span: Period, now: datetime, policy: Policy) -> dict[str, Any]:
+    """For the broken promises: which stages overran their typical days (``stage_days``), by how much, per week."""
+    _, unkept = _promise_figures(uow, span, now, policy)
+    weekly: dict[tuple[date, int], list[float]] = defaultdict(lambda: [0, 0.0])  # promises, days over
+    for item in unkept:
+        if item.figures.outcome is not Outcome.BROKEN:
+            continue
+        for stage, over in item.figures.days_over.items():
+            tally = weekly[(week_of(item.row.promised_date), stage)]
+            tally[0] += 1
+            tally[1] += over
+    stage_names = {int(stage): stage.name.lower() for stage in Stage}
+    return {
+        "period": span.as_dict(),
+        "typical_days": {code: product.stage_days for code, product in policy.products.items()},
+        "tables": {
+            "weeks": table(
+                ("week", "stage", "stage_name", "promises", "days_over", "mean_days_over"),
+                (
+                    (week.isoformat(), stage, stage_names[stage], int(n), round(days, 1), round(days / n, 1))
+                    for (week, stage), (n, days) in sorted(weekly.items())
+                ),
+            )
+        },
+    }
+
+
+def stage_parcels(
+    uow: UnitOfWork, span: Period, now: datetime, policy: Policy, week: date, stage: int, limit: int = 500
+) -> dict[str, Any]:
+    """The broken promises of one week whose ``stage`` overran: the parcels behind one bar, longest over first."""
+    if week_of(week) != week:
+        raise Refused("week is the Monday that starts it, like 2026-11-30")
+    if stage not in {int(s) for s in Stage}:
+        raise Refused("stage is a number from 1 to 7")
+    _, unkept = _promise_figures(uow, span, now, policy)
+    behind = [
+        item
+        for item in unkept
+        if item.figures.outcome is Outcome.BROKEN
+        and week_of(item.row.promised_date) == week
+        and stage in item.figures.days_over
+    ]
+    behind.sort(key=lambda item: (-item.figures.days_over[stage], item.row.tracking_number))
+    return {
+        "period": span.as_dict(),
+        "week": week.isoformat(),
+        "stage": stage,
+        "total": len(behind),
+        "tables": {
+            "parcels": table(
+                ("tracking_number", "product", "promised_date", "days_late", "days_over", "owed", "currency"),
+                (
+                    (
+                        item.row.tracking_number,
+                        item.row.product_code,
+                        item.row.promised_date.isoformat(),
+                        item.figures.days_late,
+                        round(item.figures.days_over[stage], 1),
+                        money(item.figures.owed),
+                        item.currency,
+                    )
+                    for item in behind[:limit]
+                ),
+            )
+        },
+    }
+
+
+# ---------------------------------------------------------------------------------------------- the money
+
+
+def compensation(uow: UnitOfWork, span: Period, now: datetime, policy: Policy, hours: AgentHours) -> dict[str, Any]:
+    """Per week and product: owed, claimed, granted, paid and expired unclaimed; claims' time to a decision."""
+    _, unkept = _promise_figures(uow, span, now, policy)
+    return _compensation(uow, span, now, policy, hours, unkept)
+
+
+def _compensation(
+    uow: UnitOfWork, span: Period, now: datetime, policy: Policy, hours: AgentHours, unkept: list[_Unkept]
+) -> dict[str, Any]:
+    zero = Decimal("0.00")
+    weekly: dict[tuple[date, str, str], list[Decimal]] = defaultdict(lambda: [zero] * 5)
+    for item in unkept:
+        row, owed = item.row, item.figures.owed
+        tally = weekly[(week_of(row.promised_date), row.product_code, item.currency)]
+        tally[0] += owed
+        if row.claim_status is not None and row.claim_amount is not None:
+            tally[1] += row.claim_amount
+            if row.claim_status in _GRANTED:
+                tally[2] += row.claim_amount
+            if row.claim_status == str(ClaimStatus.PAID):
+                tally[3] += row.claim_amount
+        elif owed and item.figures.claim_window_closed:
+            tally[4] += owed
+    totals: dict[str, dict[str, str]] = {}
+    for (_, _, currency), tally in weekly.items():
+        current = totals.setdefault(currency, dict.fromkeys(("owed", "claimed", "granted", "paid", "expired"), "0.00"))
+        for name, amount in zip(("owed", "claimed", "granted", "paid", "expired"), tally, strict=True):
+            current[name] = money(Decimal(current[name]) + amount)
+    with uow.begin() as repos:
+        timings = repos.metrics.claim_timings(span.start, span.end, span.product)
+    limit = hours.answer_within_business_days
+    decided_in: list[float] = []
+    within = late = pending = pending_overdue = 0
+    for claim in timings:
+        market = policy.markets[claim.market_code]
+        zone, region = market.zone_for(claim.postal_code), market.region_for(claim.postal_code)
+        asked = claim.requested_at.astimezone(zone).date()
+        if claim.decided_at is None:
+            pending += 1
+            due = add_business_days(asked, limit, market.holiday_country, region)
+            pending_overdue += now.astimezone(zone).date() > due
+            continue
+        taken = business_days_between(asked, claim.decided_at.astimezone(zone).date(), market.holiday_country, region)
+        decided_in.append(taken)
+        within += taken <= limit
+        late += taken > limit
+    return {
+        "period": span.as_dict(),
+        "totals": totals,
+        "claims": {
+            "made": len(timings),
+            "decided": len(decided_in),
+            "decided_within_limit": within,
+            "decided_late": late,
+            "pending": pending,
+            "pending_past_limit": pending_overdue,
+            "limit_business_days": limit,
+            "p50_business_days": percentile(decided_in, 0.5),
+            "p95_business_days": percentile(decided_in, 0.95),
+        },
+        "tables": {
+            "weeks": table(
+                ("week", "product", "currency", "owed", "claimed", "granted", "paid", "expired_unclaimed"),
+                (
+                    (week.isoformat(), product, currency, *(money(amount) for amount in tally))
+                    for (week, product, currency), tally in sorted(weekly.items())
+                ),
+            )
+        },
+    }
+
+
+# ---------------------------------------------------------------------------------------------- the messages
+
+
+def messages(uow: UnitOfWork, span: Period) -> dict[str, Any]:
+    """The funnel detected → queued → sent → delivered → read per message, channel and language; opt-outs;
+    why the failed ones failed, in words."""
+    with uow.begin() as repos:
+        counts = repos.metrics.notification_counts(span.start, span.end)
+        reasons = repos.metrics.failure_reasons(span.start, span.end, 50)
+        opted_out = repos.metrics.opt_outs(span.start, span.end)
+    funnel: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0] * 7)
+    for count in counts:
+        tally = funnel[(count.kind, count.channel, count.locale)]
+        tally[0] += count.count
+        tally[1] += count.count * (count.status != str(Status.SKIPPED))
+        tally[2] += count.count * (count.status in _SENT)
+        tally[3] += count.count * (count.status in _DELIVERED)
+        tally[4] += count.count * (count.status == str(Status.READ))
+        tally[5] += count.count * (count.status == str(Status.FAILED))
+        tally[6] += count.count * (count.status == str(Status.SKIPPED))
+    words: dict[str, int] = defaultdict(int)
+    for reason, n in reasons:
+        words[in_words(reason)] += n
+    totals = [sum(t[i] for t in funnel.values()) for i in range(7)]
+    names = ("detected", "queued", "sent", "delivered", "read", "failed", "skipped")
+    return {
+        "period": span.as_dict(),
+        "totals": dict(zip(names, totals, strict=True)) | {"opted_out": sum(opted_out.values())},
+        "tables": {
+            "funnel": table(
+                ("message", "channel", "language", *names),
+                ((kind, channel, locale, *tally) for (kind, channel, locale), tally in sorted(funnel.items())),
+            ),
+            "failures": table(("reason", "messages"), sorted(words.items(), key=lambda item: (-item[1], item[0]))),
+            "opt_outs": table(("channel", "customers"), sorted(opted_out.items())),
+        },
+    }
+
+
+# ---------------------------------------------------------------------------------------------- the people
+
+
+def conversations(uow: UnitOfWork, span: Period, now: datetime, hours: AgentHours, policy: Policy) -> dict[str, Any]:
+    """Handoffs by channel, language and reason; the time from asking for a person to an agent's first message,
+    p50 and p95 per channel, inside and outside agents' hours; the share attended within the time allowed per
+    channel and week; the requests whose answer is past or near its date."""
+    market = home_market(policy)
+    today = now.astimezone(span.zone).date()
+    near = add_business_days(today, NEAR_DUE_BUSINESS_DAYS, market.holiday_country, None)
+    with uow.begin() as repos:
+        timings = repos.metrics.handoff_timings(span.start, span.end)
+        due = repos.metrics.requests_due(near, 200)
+    allowed = hours.attend_within.total_seconds()
+    reasons: dict[tuple[str, str, str], int] = defaultdict(int)
+    waits: dict[tuple[str, bool], list[float]] = defaultdict(list)
+    weekly: dict[tuple[date, str], list[int]] = defaultdict(lambda: [0, 0])  # counted, within
+    for handoff in timings:
+        reasons[(handoff.channel, handoff.language, handoff.reason)] += 1
+        in_hours = hours.is_open(handoff.requested_at)
+        seconds = waited(handoff.requested_at, handoff.first_reply_at, now, hours).total_seconds()
+        if handoff.first_reply_at is not None:
+            waits[(handoff.channel, in_hours)].append(seconds)
+        elif now - clock_start(handoff.requested_at, hours) <= hours.attend_within:
+            continue  # still inside its time: neither within nor past it yet
+        tally = weekly[(week_of(handoff.requested_at.astimezone(span.zone).date()), handoff.channel)]
+        tally[0] += 1
+        tally[1] += handoff.first_reply_at is not None and seconds <= allowed
+    every_wait = [seconds for values in waits.values() for seconds in values]
+    counted, attended = sum(t[0] for t in weekly.values()), sum(t[1] for t in weekly.values())
+    return {
+        "period": span.as_dict(),
+        "totals": {
+            "handoffs": len(timings),
+            "answered": len(every_wait),
+            "attended_within_limit": attended,
+            "attended_share": rate(attended, counted),
+            "limit_seconds": int(allowed),
+            "p50_seconds": percentile(every_wait, 0.5),
+            "p95_seconds": percentile(every_wait, 0.95),
+        },
+        "tables": {
+            "reasons": table(
+                ("channel", "language", "reason", "handoffs"),
+                ((*key, n) for key, n in sorted(reasons.items())),
+            ),
+            "time_to_person": table(
+                ("channel", "in_agents_hours", "answered", "p50_seconds", "p95_seconds", "limit_seconds"),
+                (
+                    (channel, in_hours, len(values), percentile(values, 0.5), percentile(values, 0.95), int(allowed))
+                    for (channel, in_hours), values in sorted(waits.items())
+                ),
+            ),
+            "attended_by_week": table(
+                ("week", "channel", "requests", "within_limit", "share"),
+                (
+                    (week.isoformat(), channel, n, within, rate(within, n))
+                    for (week, channel), (n, within) in sorted(weekly.items())
+                ),
+            ),
+            "answers_due": table(
+                ("reference", "channel", "status", "requested_at", "answer_due_on", "past_due"),
+                (
+                    (
+                        h.reference,
+                        h.channel,
+                        h.status,
+                        h.requested_at.isoformat(),
+                        h.answer_due_on.isoformat(),
+                        h.answer_due_on < today,
+                    )
+                    for h in due
+                ),
+            ),
+        },
+    }
+
+
+def summary(uow: UnitOfWork, span: Period, now: datetime, policy: Policy, hours: AgentHours) -> dict[str, Any]:
+    """The headline figures: on-time rate, broken promises, compensation owed and paid, notifications sent and
+    read, and the 95th percentile of the time to a person, in seconds."""
+    counts, unkept = _promise_figures(uow, span, now, policy)
+    kept_and_broken = _promises(span, counts, unkept)["totals"]
+    money_ = _compensation(uow, span, now, policy, hours, unkept)["totals"]
+    sent = messages(uow, span)["totals"]
+    people = conversations(uow, span, now, hours, policy)["totals"]
+    return {
+        "period": span.as_dict(),
+        "on_time_rate": kept_and_broken["on_time_rate"],
+        "broken": kept_and_broken["broken"],
+        "compensation": {
+            currency: {"owed": figures_["owed"], "paid": figures_["paid"]} for currency, figures_ in money_.items()
+        },
+        "notifications": {"sent": sent["sent"], "read": sent["read"]},
+        "time_to_person_p95_seconds": people["p95_seconds"],
+        "attended_within_limit_share": people["attended_share"],
+    }
