@@ -85,7 +85,9 @@ def add_people(days: int) -> None:
                     "amount": 3,
                     "currency": "EUR",
                     "form": "coupon",
-                    "grant": "on_application",
+                    # automatic: granted in the conversation, so the notifier's benchmark, on the same
+                    # database, has no "compensation granted" message to send for them
+                    "grant": "automatic",
                     "days_late": 2,
                     "policy_version": "bench",
                     "channel": "web",
