@@ -16,7 +16,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from parcels.claim_records import ClaimStatus
+from parcels.handoff_records import HandoffStatus
 from parcels.metric_records import ClaimTiming, HandoffTiming, NotificationCount, PromiseCount, UnkeptRow
+from parcels.outbox_records import Status
 from parcels.storage.models import (
     Claim,
     ClaimTransition,
@@ -249,7 +251,11 @@ class SqlMetrics:
         count = func.count()
         query = (
             select(Notification.reason, count)
-            .where(Notification.created_at >= start, Notification.created_at < end, Notification.status == "failed")
+            .where(
+                Notification.created_at >= start,
+                Notification.created_at < end,
+                Notification.status == str(Status.FAILED),
+            )
             .group_by(Notification.reason)
             .order_by(count.desc(), Notification.reason)
             .limit(limit)
@@ -275,7 +281,7 @@ class SqlMetrics:
     def requests_due(self, by: date, limit: int) -> list[HandoffTiming]:
         query = (
             select(*_HANDOFF_COLUMNS)
-            .where(Handoff.status != "resolved", Handoff.answer_due_on <= by)
+            .where(Handoff.status != str(HandoffStatus.RESOLVED), Handoff.answer_due_on <= by)
             .order_by(Handoff.answer_due_on, Handoff.id)
             .limit(limit)
         )
