@@ -1,4 +1,5 @@
-"""Babel filters: ``date``, ``time``, ``datetime`` and ``money`` in the message's locale and the destination's zone."""
+"""Babel filters: ``date``, ``time``, ``datetime``, ``money`` and ``percent`` in the message's locale and the
+destination's zone."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_percent
 from jinja2 import pass_context
 from jinja2.runtime import Context, Undefined
 
@@ -58,9 +59,17 @@ def _money_filter(context: Context, value: Decimal | int | str, currency: str = 
     return format_currency(Decimal(str(_defined(value))), currency, locale=_locale(context))
 
 
+@pass_context
+def _percent_filter(context: Context, value: float) -> str:
+    """A share from 0 to 1 as a percentage with at most one decimal: 0.955 is "95.5%" in English."""
+    share = round(float(_defined(value)), 3)
+    return format_percent(share, locale=_locale(context), decimal_quantization=False)
+
+
 BABEL_FILTERS: dict[str, Callable[..., str]] = {
     "date": _date_filter,
     "time": _time_filter,
     "datetime": _datetime_filter,
     "money": _money_filter,
+    "percent": _percent_filter,
 }

@@ -74,5 +74,6 @@ def create_app(settings: Settings | None = None) -> web.Application:
         ),
     )
     app.router.add_static("/static/vendor", app[SETTINGS].vendor_dir)
+    app.router.add_static("/static/charts", app[SETTINGS].charts_dir)
     app.router.add_static("/static", STATIC_DIR)
     return app

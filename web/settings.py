@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CHARTS_DIR = PROJECT_ROOT / "node_modules" / "chart.js" / "dist"
 
 
 def _flag(text: str | None) -> bool | None:
@@ -37,6 +38,7 @@ class Settings:
     chat_session_secret: str | None = None  # CHAT_SESSION_SECRET, shared with the socket.io channel
     trusted_proxies: frozenset[str] = frozenset()  # TRUSTED_PROXIES: the entry points whose X-Forwarded-For counts
     console_failure_delay: float = 0.4  # seconds added to every failed sign-in (tests set 0)
+    charts_dir: Path = CHARTS_DIR  # WEB_CHARTS_DIR: Chart.js's dist folder, for the console's dashboard
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -57,4 +59,5 @@ class Settings:
             vendor_dir=Path(
                 os.environ.get("WEB_VENDOR_DIR", PROJECT_ROOT / "node_modules" / "socket.io-client" / "dist")
             ),
+            charts_dir=Path(os.environ.get("WEB_CHARTS_DIR", CHARTS_DIR)),
         )

@@ -1,10 +1,11 @@
-"""The staff console, at /console: sign-in, the template editor, the outbox, handed-over conversations, claims."""
+"""The staff console, at /console: sign-in, the dashboard, the template editor, the outbox, handed-over conversations,
+claims."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from web.console import auth, claims, editor, handoffs, outbox
+from web.console import auth, claims, dashboard, editor, handoffs, outbox
 from web.console.pages import PREFIX, security_headers
 from web.console.previews import PREVIEWS, Previews
 from web.console.sessions import setup_sessions
@@ -41,4 +42,5 @@ def create_console(
     app.add_routes(outbox.routes)
     app.add_routes(handoffs.routes)
     app.add_routes(claims.routes)
+    app.add_routes(dashboard.routes)
     return app

@@ -11,9 +11,10 @@ from aiohttp import web
 from aiohttp_session import get_session
 
 from parcels.sign_in import attempt_sign_in, open_session, revoke_session
-from parcels.staff import MAX_PASSWORD, normalise_email
+from parcels.staff import MAX_PASSWORD, Role, normalise_email
 from parcels.text import bad_character
 from web.clients import client_address
+from web.console.dashboard import home_headline
 from web.console.pages import EDITORS, PREFIX, STAFF, render, safe_next, see_other, signed_in_staff, staff_only
 from web.console.sessions import flash, session_token, start_signed_in
 from web.forms import read_form
@@ -28,7 +29,8 @@ WRONG = "wrong email or password"
 
 
 def _home_for(role: str) -> str:
-    return f"{PREFIX}/templates" if role in EDITORS else f"{PREFIX}/"
+    """Marketers start at their templates; admins at the dashboard's headline; agents at their home."""
+    return f"{PREFIX}/templates" if role == Role.MARKETER else f"{PREFIX}/"
 
 
 @routes.get("/login")
@@ -81,4 +83,5 @@ async def logout(request: web.Request) -> web.StreamResponse:
 @routes.get("/")
 @staff_only()
 async def home(request: web.Request) -> web.StreamResponse:
-    return await render(request, "home", {"is_editor": request[STAFF].role in EDITORS})
+    headline = await home_headline(request)
+    return await render(request, "home", {"is_editor": request[STAFF].role in EDITORS, "headline": headline})

@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from parcels.agent_hours import current_agent_hours
 from parcels.sign_in import staff_of_session
 from parcels.staff import Role, StaffMember
 from templates.renderer import environment
@@ -20,6 +21,7 @@ from web.keys import UNIT_OF_WORK
 PREFIX = "/console"
 STAFF = web.RequestKey("console_staff", StaffMember)  # the signed-in staff member
 EDITORS = (Role.MARKETER, Role.ADMIN)
+LOCALES = ("en", "es")  # the first is the default
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -49,10 +51,21 @@ def staff_of(request: web.Request) -> StaffMember | None:
     return request.get(STAFF)
 
 
+def console_locale(request: web.Request) -> str:
+    """The staff member's language for numbers, money and dates: the first of ours their browser asks for."""
+    for part in request.headers.get("Accept-Language", "")[:200].split(","):
+        language = part.split(";")[0].strip().lower()[:2]
+        if language in LOCALES:
+            return language
+    return LOCALES[0]
+
+
 async def render(request: web.Request, name: str, context: dict[str, Any], status: int = 200) -> web.Response:
     staff = staff_of(request)
     variables = {
         "prefix": PREFIX,
+        "locale": console_locale(request),
+        "time_zone": current_agent_hours().time_zone.key,  # the agents' clock
         "staff": None if staff is None else {"name": staff.name, "email": staff.email, "role": str(staff.role)},
         "can_edit": staff is not None and staff.role in EDITORS,
         "csrf_token": await csrf_token(request),
