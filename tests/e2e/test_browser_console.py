@@ -130,7 +130,7 @@ def test_an_agent_approves_a_claim_and_reads_its_history(stack: Stack, db: Engin
             page.fill("#password", PASSWORD)
             page.click("#sign-in")
             page.click(f"text={claim.reference}")
-            expect(page.locator("h1")).to_contain_text("requested")
+            expect(page.locator("h1")).to_contain_text("Requested")
             page.select_option("select[name=status]", "approved")
             page.fill("textarea[name=note]", "Scan log checked: delivered 3 days late")
             page.click("text=Save")

@@ -65,7 +65,7 @@ def test_shopper_and_agent_talk_live_then_the_assistant_answers_again(stack: Sta
             expect(agent.locator("#compose")).to_be_visible(timeout=30_000)
             expect(agent.locator("#take")).to_be_hidden()
             expect(agent.locator("#parcels")).to_contain_text(NUMBER)
-            expect(agent.locator("#parcels")).to_contain_text("broken")
+            expect(agent.locator("#parcels")).to_contain_text("Broken")
 
             agent.select_option("#canned", index=1)  # a ready-made greeting, then edited
             agent.fill("#text", agent.input_value("#text") + " Ya veo tu envío.")

@@ -44,7 +44,20 @@ async def test_agents_see_the_queue_with_numbers_masked(client) -> None:  # type
     [waiting] = body["queue"]
     assert waiting["status"] == "waiting" and waiting["reason"] == "dispute"
     assert "+34612345678" not in waiting["conversation"] and waiting["conversation"].endswith("78")
+    assert waiting["name"] == "+346••••••78"  # the masked number, without the channel's prefix
     assert isinstance(body["agents_at_work"], bool)
+
+
+async def test_a_web_chat_is_named_by_its_parcel_or_its_reference(client) -> None:  # type: ignore[no-untyped-def]
+    about, _ = request_handoff(
+        UOW, "c0ffee-web-1", "socketio", "es", Reason.ASKED, ["LP00012345678901"], datetime.now(UTC)
+    )
+    unknown, _ = request_handoff(UOW, "c0ffee-web-2", "socketio", "en", Reason.ASKED, [], datetime.now(UTC))
+    await sign_in(client, AGENT)
+    names = {
+        item["id"]: item["name"] for item in (await (await client.get("/console/api/conversations")).json())["queue"]
+    }
+    assert names == {about.id: "LP00012345678901", unknown.id: unknown.reference}
 
 
 async def test_marketers_may_not_answer_shoppers(client) -> None:  # type: ignore[no-untyped-def]

@@ -56,12 +56,24 @@ def masked_conversation(conversation: str) -> str:
     return conversation[:12] + ("…" if len(conversation) > 12 else "")
 
 
+def conversation_name(view: HandoffView) -> str:
+    """What agents call a conversation: the shopper's masked number, else the parcel it is about, else its
+    reference (a web chat's sender id is a random token that means nothing to anyone)."""
+    _, _, rest = view.conversation.rpartition(":")
+    if rest.startswith("+") and len(rest) > 6:
+        return masked_conversation(rest)
+    if view.tracking_numbers:
+        return ", ".join(view.tracking_numbers[:2]) + ("…" if len(view.tracking_numbers) > 2 else "")
+    return view.reference
+
+
 def queue_view(view: HandoffView, now: datetime, hours: AgentHours | None = None) -> dict[str, Any]:
     """A handoff as the queue shows it: the number masked, how long the shopper has waited for a person
     (counted from when agents are in) and whether that is past the time allowed."""
     hours = hours or current_agent_hours()
     body = view.as_dict()
     body["conversation"] = masked_conversation(view.conversation)
+    body["name"] = conversation_name(view)
     body["waiting_minutes"] = int((now - view.requested_at).total_seconds() // 60)
     body["wait_seconds"] = int(attendance.waited(view.requested_at, view.first_reply_at, now, hours).total_seconds())
     body["overdue"] = view.open and attendance.overdue(view.requested_at, view.first_reply_at, now, hours)

@@ -56,7 +56,7 @@ def outbox(uow: UnitOfWork, status: Status | None) -> dict[str, Any]:
             "kind": n.kind,
             "number": number,
             "channel": n.channel,
-            "to": "web chat inbox" if n.channel == Channel.WEB else masked(n.recipient),  # its key is a credential
+            "to": None if n.channel in (Channel.WEB, Channel.NONE) else masked(n.recipient),  # a web key: a credential
             "status": n.status,
             "reason": n.reason,
             "attempts": n.attempts,

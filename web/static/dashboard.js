@@ -4,7 +4,7 @@
   "use strict";
   const root = document.getElementById("dashboard");
   if (!root) return;
-  const words = JSON.parse(document.getElementById("dashboard-words").textContent);
+  const words = JSON.parse(document.getElementById("console-words").textContent);
   const api = root.dataset.api;
   const query = root.dataset.query;
   const locale = root.dataset.locale === "es" ? "es-ES" : "en-GB";

@@ -3,6 +3,8 @@
 (function () {
   "use strict";
   const csrf = document.querySelector('meta[name="csrf-token"]')?.content || "";
+  const words = JSON.parse(document.getElementById("console-words")?.textContent || "{}");
+  const say = (group, value) => (words[group] && words[group][value]) || String(value).replace(/_/g, " ");
 
   function el(tag, className, text) {
     const node = document.createElement(tag);
@@ -10,6 +12,10 @@
     if (text !== undefined && text !== null) node.textContent = text;
     return node;
   }
+
+  const locale = document.documentElement.dataset.locale === "es" ? "es-ES" : "en-GB";
+  const money = (amount, currency) => new Intl.NumberFormat(locale, { style: "currency", currency: currency || "EUR" }).format(Number(amount));
+  const day = (iso) => new Date(iso + "T12:00:00Z").toLocaleDateString(locale, { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
 
   function when(iso) {
     return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
@@ -65,9 +71,9 @@
         row.append(
           wait,
           el("td", "small mono", item.reference),
-          el("td", "small", item.channel + " · " + item.conversation),
-          el("td", "", item.language),
-          el("td", "", item.reason.replace("_", " ")),
+          el("td", "small", say("channels", item.channel) + " · " + item.name),
+          el("td", "", say("languages", item.language)),
+          el("td", "", say("reasons", item.reason)),
           el("td", "small", item.tracking_numbers.join(", ") || "—"),
           el("td", "", item.status === "assigned" ? "with " + item.agent : "waiting"),
         );
@@ -115,11 +121,11 @@
 
   function showState(data) {
     const handoff = data.handoff;
-    document.getElementById("who").textContent = handoff.channel + " · " + handoff.conversation;
+    document.getElementById("who").textContent = say("channels", handoff.channel) + " · " + handoff.name;
     const status = handoff.status === "resolved" ? "Handed back to the assistant."
       : handoff.status === "assigned" ? (data.yours ? "You have this conversation." : "With " + handoff.agent + ".")
       : "Waiting for an agent.";
-    state.textContent = status + " Reason: " + handoff.reason.replace("_", " ") + ". Language: " + handoff.language + ".";
+    state.textContent = status + " Why: " + say("reasons", handoff.reason) + ". Language: " + say("languages", handoff.language) + ".";
     compose.hidden = !(handoff.status === "assigned" && data.yours);
     takeRow.hidden = handoff.status !== "waiting";
   }
@@ -134,17 +140,17 @@
       if (!parcel.found) {
         card.append(el("p", "muted", "Not one of ours."));
       } else {
-        const owed = parcel.owed ? parcel.owed.amount + " " + parcel.owed.currency + " (" + parcel.owed.form + ", " + parcel.owed.grant.replace("_", " ") + ")" : "nothing";
+        const owed = parcel.owed ? money(parcel.owed.amount, parcel.owed.currency) + " (" + say("forms", parcel.owed.form) + ", " + say("grants", parcel.owed.grant) + ")" : "nothing";
         card.append(
-          el("p", "", "Promise: " + parcel.promised_date + " · " + parcel.outcome + (parcel.days_late ? ", " + parcel.days_late + " days late" : "") + (parcel.at_risk ? " (at risk)" : "")),
+          el("p", "", "Promise: " + day(parcel.promised_date) + " · " + say("outcomes", parcel.outcome) + (parcel.days_late ? ", " + parcel.days_late + " days late" : "") + (parcel.at_risk ? " (at risk)" : "")),
           el("p", "", "Owed: " + owed),
-          el("p", "small muted", "Why: " + parcel.reasons.join(", ")),
+          el("p", "small muted", "Why: " + parcel.reasons.map((code) => say("findings", code)).join(", ")),
         );
         const claim = el("p", "", "Claim: ");
         if (parcel.claim) {
           const link = el("a", "", parcel.claim.reference);
           link.href = "/console/claims/" + encodeURIComponent(parcel.claim.reference);
-          claim.append(link, " (" + parcel.claim.status + ")");
+          claim.append(link, " (" + say("statuses", parcel.claim.status) + ")");
         } else {
           claim.append("none");
         }
