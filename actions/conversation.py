@@ -1,16 +1,38 @@
-"""Reading every shopper message: the language it is written in and the parcels it names."""
+"""Reading every shopper message: the language it is written in and the parcels it names; and counting it for
+the dashboard (``conversation_days``)."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
 
 from actions.replies import refusal_of
+from actions.storage import UNIT_OF_WORK
+from parcels.agent_hours import current_agent_hours
+from parcels.conversation_days import count_message
 from parcels.language import detect_language, language_hint
 from parcels.tracking_numbers import find_tracking_numbers
+
+log = logging.getLogger(__name__)
+
+
+async def count_for_dashboard(tracker: Tracker, language: str | None) -> None:
+    """Count the message; a database that is down loses the count, never the shopper's answer."""
+    channel = tracker.get_latest_input_channel() or "rest"
+    try:
+        zone = current_agent_hours().time_zone
+        await asyncio.to_thread(
+            count_message, UNIT_OF_WORK, tracker.sender_id, channel, language, datetime.now(UTC), zone
+        )
+    except SQLAlchemyError as error:
+        log.warning("could not count a message for the dashboard: %s", error.__class__.__name__)
 
 
 class ActionReadMessage(Action):
@@ -35,4 +57,5 @@ class ActionReadMessage(Action):
         numbers = [] if refused else [candidate.number for candidate in find_tracking_numbers(text) if candidate.valid]
         if numbers and numbers != tracker.get_slot("tracking_numbers"):
             events.append(SlotSet("tracking_numbers", numbers))
+        await count_for_dashboard(tracker, language or tracker.get_slot("language"))
         return events

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from parcels.agent_hours import AgentHours
 from parcels.attendance import clock_start, waited
 from parcels.claim_records import ClaimStatus
+from parcels.conversation_records import ConversationDayRow, conversation_key
 from parcels.deadlines import add_business_days, business_days_between
 from parcels.errors import Refused
 from parcels.metric_records import PromiseCount, UnkeptRow
@@ -38,6 +39,7 @@ from parcels.unkept import UnkeptFigures, figures, review
 MAX_DAYS = 366
 REVIEW_BATCH = 2000
 NEAR_DUE_BUSINESS_DAYS = 3  # a request whose answer is due within this many business days is near its date
+REPLY_WITHIN = timedelta(days=7)  # a shopper who writes within this long of a notification replied to it
 _GRANTED = (str(ClaimStatus.APPROVED), str(ClaimStatus.PAID))
 _SENT = (str(Status.SENT), str(Status.DELIVERED), str(Status.READ))
 _DELIVERED = (str(Status.DELIVERED), str(Status.READ))
@@ -370,13 +372,16 @@ def _compensation(
 
 
 def messages(uow: UnitOfWork, span: Period) -> dict[str, Any]:
-    """The funnel detected → queued → sent → delivered → read per message, channel and language; opt-outs;
-    why the failed ones failed, in words."""
+    """The funnel detected → queued → sent → delivered → read → replied per message, channel and language;
+    opt-outs; why the failed ones failed, in words. Replied: the shopper wrote to us within ``REPLY_WITHIN`` of a
+    WhatsApp or SMS message being sent (the web inbox is read, not answered)."""
     with uow.begin() as repos:
         counts = repos.metrics.notification_counts(span.start, span.end)
         reasons = repos.metrics.failure_reasons(span.start, span.end, 50)
         opted_out = repos.metrics.opt_outs(span.start, span.end)
-    funnel: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0] * 7)
+        notified = repos.conversation_days.notified(span.start, span.end)
+        wrote = repos.conversation_days.days(span.first, span.last + REPLY_WITHIN)
+    funnel: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0] * 8)
     for count in counts:
         tally = funnel[(count.kind, count.channel, count.locale)]
         tally[0] += count.count
@@ -384,13 +389,22 @@ def messages(uow: UnitOfWork, span: Period) -> dict[str, Any]:
         tally[2] += count.count * (count.status in _SENT)
         tally[3] += count.count * (count.status in _DELIVERED)
         tally[4] += count.count * (count.status == str(Status.READ))
-        tally[5] += count.count * (count.status == str(Status.FAILED))
-        tally[6] += count.count * (count.status == str(Status.SKIPPED))
+        tally[6] += count.count * (count.status == str(Status.FAILED))
+        tally[7] += count.count * (count.status == str(Status.SKIPPED))
+    writing: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for day in wrote:
+        writing[day.conversation_key].append((day.first_at, day.last_at))
+    for message in notified:
+        times = writing.get(conversation_key(message.sender_id), [])
+        after, before = message.sent_from, message.sent_from + REPLY_WITHIN
+        funnel[(message.kind, message.channel, message.locale)][5] += any(
+            last >= after and first <= before for first, last in times
+        )
     words: dict[str, int] = defaultdict(int)
     for reason, n in reasons:
         words[in_words(reason)] += n
-    totals = [sum(t[i] for t in funnel.values()) for i in range(7)]
-    names = ("detected", "queued", "sent", "delivered", "read", "failed", "skipped")
+    totals = [sum(t[i] for t in funnel.values()) for i in range(8)]
+    names = ("detected", "queued", "sent", "delivered", "read", "replied", "failed", "skipped")
     return {
         "period": span.as_dict(),
         "totals": dict(zip(names, totals, strict=True)) | {"opted_out": sum(opted_out.values())},
@@ -418,6 +432,9 @@ def conversations(uow: UnitOfWork, span: Period, now: datetime, hours: AgentHour
     with uow.begin() as repos:
         timings = repos.metrics.handoff_timings(span.start, span.end)
         due = repos.metrics.requests_due(near, 200)
+        talked = repos.conversation_days.days(span.first, span.last)
+        handed = {conversation_key(sender) for sender in repos.conversation_days.handed_over(span.start, span.end)}
+    settled = _settled(talked, handed)
     allowed = hours.attend_within.total_seconds()
     reasons: dict[tuple[str, str, str], int] = defaultdict(int)
     waits: dict[tuple[str, bool], list[float]] = defaultdict(list)
@@ -435,9 +452,12 @@ def conversations(uow: UnitOfWork, span: Period, now: datetime, hours: AgentHour
         tally[1] += handoff.first_reply_at is not None and seconds <= allowed
     every_wait = [seconds for values in waits.values() for seconds in values]
     counted, attended = sum(t[0] for t in weekly.values()), sum(t[1] for t in weekly.values())
+    conversations_, by_person = sum(t[0] for t in settled.values()), sum(t[1] for t in settled.values())
     return {
         "period": span.as_dict(),
         "totals": {
+            "conversations": conversations_,
+            "settled_without_a_person_share": rate(conversations_ - by_person, conversations_),
             "handoffs": len(timings),
             "answered": len(every_wait),
             "attended_within_limit": attended,
@@ -447,6 +467,13 @@ def conversations(uow: UnitOfWork, span: Period, now: datetime, hours: AgentHour
             "p95_seconds": percentile(every_wait, 0.95),
         },
         "tables": {
+            "settled": table(
+                ("channel", "language", "conversations", "with_a_person", "without_a_person", "settled_share"),
+                (
+                    (channel, language, n, person, n - person, rate(n - person, n))
+                    for (channel, language), (n, person) in sorted(settled.items())
+                ),
+            ),
             "reasons": table(
                 ("channel", "language", "reason", "handoffs"),
                 ((*key, n) for key, n in sorted(reasons.items())),
@@ -481,6 +508,20 @@ def conversations(uow: UnitOfWork, span: Period, now: datetime, hours: AgentHour
             ),
         },
     }
+
+
+def _settled(talked: Sequence[ConversationDayRow], handed: set[str]) -> dict[tuple[str, str], list[int]]:
+    """Per channel and language (of its first day in the period): the conversations, and those handed to a person."""
+    first_day: dict[str, ConversationDayRow] = {}
+    for day in talked:
+        if day.conversation_key not in first_day or day.day < first_day[day.conversation_key].day:
+            first_day[day.conversation_key] = day
+    tally: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for key, day in first_day.items():
+        counted = tally[(day.channel, day.language or "")]
+        counted[0] += 1
+        counted[1] += key in handed
+    return tally
 
 
 def summary(uow: UnitOfWork, span: Period, now: datetime, policy: Policy, hours: AgentHours) -> dict[str, Any]:

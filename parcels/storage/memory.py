@@ -17,6 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from parcels.claim_records import ClaimStatus, ClaimView, Parcel, TransitionView
+from parcels.conversation_records import ConversationDayRow, Notified
 from parcels.detection_records import Contact, DetectedShipment, Forecast, GrantedClaim
 from parcels.handoff_records import ActionView, HandoffStatus, HandoffView, NoteView, Reason
 from parcels.metric_records import ClaimTiming, HandoffTiming, NotificationCount, PromiseCount, UnkeptRow
@@ -76,6 +77,7 @@ class MemoryState:
     contacts: dict[int, Contact] = field(default_factory=dict)  # by customer id (their shipments: customer_of)
     progress_at: dict[int, datetime] = field(default_factory=dict)  # shipment id -> when its events last changed
     reviews: dict[int, UnkeptReview] = field(default_factory=dict)  # shipment id -> its unkept promise's review
+    conversation_days: dict[tuple[str, date], ConversationDayRow] = field(default_factory=dict)
 
 
 class MemoryParcels:
@@ -649,6 +651,45 @@ class MemoryDetection:
         }
 
 
+class MemoryConversationDays:
+    def __init__(self, state: MemoryState) -> None:
+        self._state = state
+
+    def touch(self, key: str, day: date, channel: str, language: str | None, at: datetime) -> None:
+        was = self._state.conversation_days.get((key, day))
+        self._state.conversation_days[(key, day)] = (
+            ConversationDayRow(key, day, channel, language, at, at, 1)
+            if was is None
+            else ConversationDayRow(
+                key,
+                day,
+                channel,
+                language or was.language,
+                min(was.first_at, at),
+                max(was.last_at, at),
+                was.messages + 1,
+            )
+        )
+
+    def days(self, first: date, last: date) -> list[ConversationDayRow]:
+        return [row for (_, day), row in self._state.conversation_days.items() if first <= day <= last]
+
+    def handed_over(self, start: datetime, end: datetime) -> list[str]:
+        return list(
+            dict.fromkeys(h.conversation for h in self._state.handoffs.values() if start <= h.requested_at < end)
+        )
+
+    def notified(self, start: datetime, end: datetime) -> list[Notified]:
+        return [
+            Notified(n.kind, n.channel, n.locale, n.recipient, n.not_before)
+            for n in self._state.notifications.values()
+            if start <= n.created_at < end
+            and n.status in (Status.SENT, Status.DELIVERED, Status.READ)
+            and n.channel in (Channel.WHATSAPP, Channel.SMS)
+            and n.recipient is not None
+        ]
+
+
 class MemoryMetrics:
     """The dashboard's repository over the fakes' state: the same rows the SQL one gives."""
 
@@ -779,6 +820,7 @@ class MemoryUnitOfWork:
             consents=MemoryConsents(working),
             detection=MemoryDetection(working),
             metrics=MemoryMetrics(working),
+            conversation_days=MemoryConversationDays(working),
         )
         self.state = working
         self.commits += 1

@@ -316,6 +316,24 @@ class UnkeptPromise(Base):
     open_since: Mapped[datetime | None] = mapped_column(UTCDateTime)  # since when
 
 
+class ConversationDay(Base):
+    """A day a shopper wrote to the assistant: which channel and language, first and last message, how many.
+
+    The conversation is kept as the SHA-256 of its sender id, not the id (a WhatsApp or SMS sender id is a phone
+    number): enough to count conversations and to tell whether a notified shopper wrote back."""
+
+    __tablename__ = "conversation_days"
+    __table_args__ = (Index("ix_conversation_days_day", "day"),)
+
+    conversation_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)  # the agents' local day
+    channel: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str | None] = mapped_column(String(8))
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    messages: Mapped[int] = mapped_column(Integer)
+
+
 class EarlyStatus(Base):
     """A provider status callback that arrived before its notification recorded the message's id."""
 

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from sqlalchemy import Engine
 
+from parcels.storage.conversation_store import ConversationDayRepository, SqlConversationDays
 from parcels.storage.db import default_engine, session_scope
 from parcels.storage.detection_store import DetectionRepository, SqlDetection
 from parcels.storage.handoff_store import SqlHandoffs
@@ -51,6 +52,7 @@ class Repositories:
     consents: ConsentRepository
     detection: DetectionRepository
     metrics: MetricsRepository
+    conversation_days: ConversationDayRepository
 
 
 class UnitOfWork(Protocol):
@@ -86,6 +88,7 @@ class SqlUnitOfWork:
                 consents=SqlConsents(session),
                 detection=SqlDetection(session),
                 metrics=SqlMetrics(session),
+                conversation_days=SqlConversationDays(session),
             )
 
     def begin(self) -> AbstractContextManager[Repositories]:

@@ -84,3 +84,18 @@ def test_small_talk_follows_the_shoppers_language(loaded: Stack) -> None:
     assert loaded.slot(shopper, "language") == "es"
     assert "Hi!" in loaded.chat(shopper, "hello there, good morning")[0]
     assert loaded.slot(shopper, "language") == "en"
+
+
+def test_every_message_is_counted_for_the_dashboard(loaded: Stack) -> None:
+    from parcels.conversation_records import conversation_key
+    from parcels.storage.unit_of_work import SqlUnitOfWork
+
+    shopper = sender()
+    loaded.chat(shopper, "hola")
+    loaded.chat(shopper, f"mi paquete {ON_TRACK}")
+    today = datetime.now(UTC).date()
+    with SqlUnitOfWork().begin() as repos:
+        days = repos.conversation_days.days(today - timedelta(days=1), today + timedelta(days=1))
+    [day] = [d for d in days if d.conversation_key == conversation_key(f"rest:{shopper}")]
+    assert (day.channel, day.language, day.messages) == ("rest", "es", 2)
+    assert day.first_at <= day.last_at

@@ -19,6 +19,7 @@ from parcels import dashboard
 from parcels.agent_hours import current_agent_hours
 from parcels.claim_records import Actor, ActorKind, ClaimStatus
 from parcels.claims import make_claim, update_claim
+from parcels.conversation_days import count_message
 from parcels.handoffs import Reason, record_message, request_handoff
 from parcels.ingest import ingest_events
 from parcels.outbox_records import ConsentRecord
@@ -119,6 +120,7 @@ def known(db: Engine) -> dict[str, int]:
                     channel=channel,
                     locale=locale,
                     reason=reason,
+                    recipient="+34600000020" if number == "LP00000000000002" else "+34612345678",
                 )
             )
     with UOW.begin() as repos:
@@ -130,6 +132,17 @@ def known(db: Engine) -> dict[str, int]:
         repos.consents.add(
             ConsentRecord("+34600000003", "whatsapp", "service", "opt_in", "ALTA", at("2026-12-08T10:00:00Z"))
         )
+    madrid = ZoneInfo("Europe/Madrid")
+    for sender, channel, language, when in (
+        ("whatsapp:+34600000020", "whatsapp", "es", "2026-12-07T12:00:00Z"),  # after B's message: a reply
+        ("whatsapp:+34600000020", "whatsapp", "es", "2026-12-07T12:05:00Z"),
+        ("whatsapp:+34612345678", "whatsapp", "es", "2026-12-06T10:00:00Z"),  # before C's message: not a reply
+        ("whatsapp:+34600000011", "whatsapp", "es", "2026-11-30T09:59:00Z"),  # handed to a person (h1)
+        ("web-3", "socketio", "en", "2026-12-02T21:59:00Z"),  # handed to a person (h3)
+        ("web-9", "socketio", "es", "2026-12-10T10:00:00Z"),
+        ("web-9", "socketio", "es", "2026-10-10T10:00:00Z"),  # before the period
+    ):
+        count_message(UOW, sender, channel, language, at(when), madrid)
     ana = create_staff(UOW, "ana@example.com", "Ana", Role.AGENT, "a-long-password-1")
     handoffs = {}
     for name, conversation, channel, language, reason, asked, answered_after in (
@@ -222,16 +235,17 @@ def test_the_message_funnel_opt_outs_and_failures_in_words(known) -> None:  # ty
         "sent": 3,
         "delivered": 2,
         "read": 1,
+        "replied": 1,
         "failed": 2,
         "skipped": 1,
         "opted_out": 2,
     }
     assert figures["tables"]["funnel"]["rows"] == [
-        ["delivered_late", "whatsapp", "en", 1, 1, 0, 0, 0, 1, 0],
-        ["promise_broken", "none", "es", 1, 0, 0, 0, 0, 0, 1],
-        ["promise_broken", "sms", "es", 1, 1, 0, 0, 0, 1, 0],
-        ["promise_broken", "web", "es", 1, 1, 1, 0, 0, 0, 0],
-        ["promise_broken", "whatsapp", "es", 2, 2, 2, 2, 1, 0, 0],
+        ["delivered_late", "whatsapp", "en", 1, 1, 0, 0, 0, 0, 1, 0],
+        ["promise_broken", "none", "es", 1, 0, 0, 0, 0, 0, 0, 1],
+        ["promise_broken", "sms", "es", 1, 1, 0, 0, 0, 0, 1, 0],
+        ["promise_broken", "web", "es", 1, 1, 1, 0, 0, 0, 0, 0],
+        ["promise_broken", "whatsapp", "es", 2, 2, 2, 2, 1, 1, 0, 0],
     ]
     assert figures["tables"]["failures"]["rows"] == [
         ["the carrier filtered the message as spam (30007)", 1],
@@ -243,6 +257,8 @@ def test_the_message_funnel_opt_outs_and_failures_in_words(known) -> None:  # ty
 def test_handoffs_the_time_to_a_person_and_the_answers_due(known) -> None:  # type: ignore[no-untyped-def]
     figures = dashboard.conversations(UOW, SPAN, NOW, current_agent_hours(), current_policy())
     assert figures["totals"] == {
+        "conversations": 5,
+        "settled_without_a_person_share": 0.6,
         "handoffs": 5,
         "answered": 3,
         "attended_within_limit": 2,
@@ -252,6 +268,11 @@ def test_handoffs_the_time_to_a_person_and_the_answers_due(known) -> None:  # ty
         "p95_seconds": 600,
     }
     tables = figures["tables"]
+    assert tables["settled"]["rows"] == [
+        ["socketio", "en", 1, 1, 0, 0.0],
+        ["socketio", "es", 1, 0, 1, 1.0],
+        ["whatsapp", "es", 3, 1, 2, 0.6667],
+    ]
     assert tables["reasons"]["rows"] == [
         ["socketio", "en", "asked", 1],
         ["socketio", "es", "dispute", 1],

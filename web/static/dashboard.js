@@ -14,7 +14,7 @@
   };
   const stageColours = ["#6b4fbb", "#3b6fd8", "#1f9bb0", "#1f7a3d", "#8fb339", "#e0a100", "#c8102e"];
   const channelColours = ["#c8102e", "#3b6fd8", "#1f7a3d", "#e0a100"];
-  const RATE = new Set(["on_time_rate", "share"]);
+  const RATE = new Set(["on_time_rate", "share", "settled_share"]);
   const MONEY = new Set(["owed", "claimed", "granted", "paid", "expired_unclaimed"]);
   const SECONDS = new Set(["p50_seconds", "p95_seconds", "limit_seconds"]);
   const DATES = new Set(["week", "promised_date", "answer_due_on"]);
@@ -191,7 +191,7 @@
 
     messages(panel, body) {
       const t = body.totals;
-      const steps = ["detected", "queued", "sent", "delivered", "read", "failed", "skipped", "opted_out"];
+      const steps = ["detected", "queued", "sent", "delivered", "read", "replied", "failed", "skipped", "opted_out"];
       drawFigures(panel, steps.map((name) => [number.format(t[name]), words.columns[name] || words.figures[name]]));
       chart(panel, { type: "bar", data: { labels: steps.map((name) => words.columns[name] || words.figures[name]),
         datasets: [{ label: words.figures.messages, data: steps.map((name) => t[name]),
@@ -202,7 +202,8 @@
 
     conversations(panel, body) {
       const t = body.totals;
-      drawFigures(panel, [[number.format(t.handoffs), words.columns.handoffs], [rate(t.attended_share), words.figures.attended_share],
+      drawFigures(panel, [[number.format(t.conversations), words.columns.conversations], [rate(t.settled_without_a_person_share), words.figures.settled],
+        [number.format(t.handoffs), words.columns.handoffs], [rate(t.attended_share), words.figures.attended_share],
         [duration(t.p50_seconds), words.columns.p50_seconds], [duration(t.p95_seconds), words.columns.p95_seconds],
         [duration(t.limit_seconds), words.columns.limit_seconds]]);
       const weeks = body.tables.attended_by_week;
@@ -212,7 +213,7 @@
           borderColor: channelColours[i % channelColours.length], backgroundColor: channelColours[i % channelColours.length] })),
         { label: words.figures.target, data: grid.weeks.map(() => 0.95), borderColor: "#9a9ca3", borderDash: [6, 4], pointRadius: 0 }] },
         options: { scales: { y: { min: 0, max: 1, ticks: { callback: (v) => percent.format(v) } } } } });
-      return ["time_to_person", "attended_by_week", "reasons", "answers_due"].map((name) => drawTable("conversations", name, body.tables[name]));
+      return ["settled", "time_to_person", "attended_by_week", "reasons", "answers_due"].map((name) => drawTable("conversations", name, body.tables[name]));
     },
   };
 
