@@ -23,17 +23,22 @@ class ConversationDayRow:
     messages: int
 
 
-@dataclass(frozen=True, slots=True)
-class Notified:
-    """A notification sent on WhatsApp or SMS: enough to tell whether its shopper wrote back."""
+def notified_conversation(channel: str, recipient: str | None) -> str | None:
+    """The stored key of the conversation a reply to a notification arrives in: the WhatsApp connector's
+    ``whatsapp:+34…``, SMS's ``+34…``; None for the web inbox, which is read, not answered."""
+    if not recipient or channel not in ("whatsapp", "sms"):
+        return None
+    return conversation_key(f"whatsapp:{recipient}" if channel == "whatsapp" else recipient)
 
+
+@dataclass(frozen=True, slots=True)
+class NotifiedDay:
+    """A WhatsApp or SMS notification that was sent, and a day its shopper wrote to us."""
+
+    notification_id: int
     kind: str
     channel: str
     locale: str
-    recipient: str
     sent_from: datetime  # not before this moment
-
-    @property
-    def sender_id(self) -> str:
-        """The conversation a reply arrives in: the WhatsApp connector's ``whatsapp:+34…``, SMS's ``+34…``."""
-        return f"whatsapp:{self.recipient}" if self.channel == "whatsapp" else self.recipient
+    first_at: datetime  # the day's first and last message
+    last_at: datetime

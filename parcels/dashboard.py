@@ -21,20 +21,21 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from parcels.agent_hours import AgentHours
-from parcels.attendance import clock_start, waited
+from parcels.attendance import clock_start
 from parcels.claim_records import ClaimStatus
 from parcels.conversation_records import ConversationDayRow, conversation_key
 from parcels.deadlines import add_business_days, business_days_between
+from parcels.detection_records import DetectedShipment
 from parcels.errors import Refused
-from parcels.metric_records import PromiseCount, UnkeptRow
+from parcels.metric_records import PromiseCount, ReviewedPromise, UnkeptGroup
 from parcels.outbox_records import Status
 from parcels.policy import Market, Policy
-from parcels.promise import Outcome
+from parcels.promise import days_late
 from parcels.provider_errors import in_words
 from parcels.provinces import province_name
 from parcels.stages import Stage
-from parcels.storage.unit_of_work import Repositories, UnitOfWork
-from parcels.unkept import UnkeptFigures, figures, review
+from parcels.storage.unit_of_work import UnitOfWork
+from parcels.unkept import DAY, claim_window_closed, first_attempt, fixed, open_days_over, owed_for, review
 
 MAX_DAYS = 366
 REVIEW_BATCH = 2000
@@ -133,7 +134,8 @@ def table(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
 
 
 def refresh_reviews(uow: UnitOfWork, span: Period, now: datetime, policy: Policy) -> int:
-    """Review the unkept promises of the period whose events (or policy) changed since their review; how many."""
+    """Review the period's unkept promises that have no current review (their events changed, or the policy did,
+    or their deadline passed since the last count); how many."""
     reviewed = 0
     while True:
         with uow.begin() as repos:
@@ -143,7 +145,7 @@ def refresh_reviews(uow: UnitOfWork, span: Period, now: datetime, policy: Policy
             shipments = repos.detection.shipments([shipment_id for shipment_id, _ in stale])
             repos.metrics.save_reviews(
                 [
-                    review(shipment_id, shipments[shipment_id].facts, shipments[shipment_id].events, progress, policy)
+                    _reviewed(shipment_id, shipments[shipment_id], progress, policy)
                     for shipment_id, progress in stale
                     if shipment_id in shipments
                 ]
@@ -153,48 +155,77 @@ def refresh_reviews(uow: UnitOfWork, span: Period, now: datetime, policy: Policy
             return reviewed
 
 
-@dataclass(frozen=True, slots=True)
-class _Unkept:
-    row: UnkeptRow
-    figures: UnkeptFigures
-    currency: str
+def _reviewed(
+    shipment_id: int, shipment: DetectedShipment, progress: datetime | None, policy: Policy
+) -> ReviewedPromise:
+    facts = shipment.facts
+    market = policy.markets[facts.market_code]
+    province = market.province(facts.destination_postal_code)
+    done = review(shipment_id, facts, shipment.events, progress, policy)
+    kept = fixed(
+        done,
+        policy.products[facts.product_code],
+        facts.promised_date,
+        market.zone_for(province),
+        first_attempt(shipment.events),
+    )
+    return ReviewedPromise(
+        done, kept, facts.promised_date, facts.product_code, facts.market_code, province, facts.deadline_at
+    )
 
 
-def _unkept(repos: Repositories, span: Period, now: datetime, policy: Policy) -> list[_Unkept]:
-    decided = []
-    for row in repos.metrics.unkept(span.first, span.last, now, span.product):
-        product, market = policy.products[row.product_code], policy.markets[row.market_code]
-        facts = figures(row.review, product, row.promised_date, market.zone_for(row.postal_code), row.attempt_at, now)
-        decided.append(_Unkept(row, facts, market.currency))
-    return decided
-
-
-def _promise_figures(
+def _counted(
     uow: UnitOfWork, span: Period, now: datetime, policy: Policy
-) -> tuple[list[PromiseCount], list[_Unkept]]:
-    refresh_reviews(uow, span, now, policy)
+) -> tuple[list[PromiseCount], list[UnkeptGroup]]:
+    """The period's promises counted, and its unkept ones grouped, once every one of these has a current review."""
     with uow.begin() as repos:
-        return list(repos.metrics.promise_counts(span.first, span.last, now, span.product)), _unkept(
-            repos, span, now, policy
-        )
+        counts = repos.metrics.promise_counts(span.first, span.last, now, span.product)
+        groups = repos.metrics.unkept_groups(span.first, span.last, now, span.product, policy.version)
+    if sum(group.count for group in groups) != sum(count.unkept for count in counts):
+        refresh_reviews(uow, span, now, policy)
+        with uow.begin() as repos:
+            groups = repos.metrics.unkept_groups(span.first, span.last, now, span.product, policy.version)
+    return counts, groups
+
+
+def _owed(
+    policy: Policy, product_code: str, market_code: str, province: str, promised: date, excluded: bool, now: datetime
+) -> Decimal:
+    """What one unattempted unkept promise is owed at ``now``."""
+    late = days_late(promised, now, policy.markets[market_code].zone_for(province))
+    return owed_for(policy.products[product_code], excluded, late)
+
+
+def _group_owed(group: UnkeptGroup, now: datetime, policy: Policy) -> Decimal:
+    if group.attempted:
+        return group.owed
+    one = _owed(policy, group.product_code, group.market_code, group.province, group.promised_date, group.excluded, now)
+    return one * group.count
+
+
+def _window_closed(
+    policy: Policy, product_code: str, market_code: str, province: str, promised: date, now: datetime
+) -> bool:
+    zone = policy.markets[market_code].zone_for(province)
+    return claim_window_closed(policy.products[product_code], promised, zone, now)
 
 
 def promises(uow: UnitOfWork, span: Period, now: datetime, policy: Policy) -> dict[str, Any]:
     """Kept, broken, excluded and open promises per week and product, and per destination province."""
-    return _promises(span, *_promise_figures(uow, span, now, policy))
+    return _promises(span, *_counted(uow, span, now, policy))
 
 
-def _promises(span: Period, counts: list[PromiseCount], unkept: list[_Unkept]) -> dict[str, Any]:
+def _promises(span: Period, counts: list[PromiseCount], groups: list[UnkeptGroup]) -> dict[str, Any]:
     weekly: dict[tuple[date, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # kept, broken, excluded, open
     by_province: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for count in counts:
         for tally in (weekly[(week_of(count.promised_date), count.product_code)], by_province[count.province]):
             tally[0] += count.kept
             tally[3] += count.open
-    for item in unkept:
-        column = 1 if item.figures.outcome is Outcome.BROKEN else 2
-        weekly[(week_of(item.row.promised_date), item.row.product_code)][column] += 1
-        by_province[item.row.postal_code.strip()[:2]][column] += 1
+    for group in groups:
+        column = 2 if group.excluded else 1
+        weekly[(week_of(group.promised_date), group.product_code)][column] += group.count
+        by_province[group.province][column] += group.count
     kept, broken, excluded, still_open = (sum(t[i] for t in weekly.values()) for i in range(4))
     return {
         "period": span.as_dict(),
@@ -224,17 +255,31 @@ def _promises(span: Period, counts: list[PromiseCount], unkept: list[_Unkept]) -
     }
 
 
+def _typical_days(policy: Policy) -> dict[tuple[str, int], float]:
+    return {
+        (code, stage): days for code, product in policy.products.items() for stage, days in product.stage_days.items()
+    }
+
+
 def stages(uow: UnitOfWork, span: Period, now: datetime, policy: Policy) -> dict[str, Any]:
     """For the broken promises: which stages overran their typical days (``stage_days``), by how much, per week."""
-    _, unkept = _promise_figures(uow, span, now, policy)
+    _counted(uow, span, now, policy)
+    typical = _typical_days(policy)
+    with uow.begin() as repos:
+        left = repos.metrics.stage_overruns(span.first, span.last, now, span.product, policy.version)
+        still = repos.metrics.open_overruns(span.first, span.last, now, span.product, policy.version, typical)
     weekly: dict[tuple[date, int], list[float]] = defaultdict(lambda: [0, 0.0])  # promises, days over
-    for item in unkept:
-        if item.figures.outcome is not Outcome.BROKEN:
-            continue
-        for stage, over in item.figures.days_over.items():
-            tally = weekly[(week_of(item.row.promised_date), stage)]
-            tally[0] += 1
-            tally[1] += over
+    for overrun in left:
+        tally = weekly[(week_of(overrun.promised_date), overrun.stage)]
+        tally[0] += overrun.promises
+        tally[1] += overrun.days_over
+    at = now.timestamp()
+    for open_ in still:
+        tally = weekly[(week_of(open_.promised_date), open_.stage)]
+        tally[0] += open_.promises
+        tally[1] += (open_.promises * at - open_.open_from_sum) / DAY - open_.promises * typical[
+            (open_.product_code, open_.stage)
+        ]
     stage_names = {int(stage): stage.name.lower() for stage in Stage}
     return {
         "period": span.as_dict(),
@@ -259,15 +304,29 @@ def stage_parcels(
         raise Refused("week is the Monday that starts it, like 2026-11-30")
     if stage not in {int(s) for s in Stage}:
         raise Refused("stage is a number from 1 to 7")
-    _, unkept = _promise_figures(uow, span, now, policy)
-    behind = [
-        item
-        for item in unkept
-        if item.figures.outcome is Outcome.BROKEN
-        and week_of(item.row.promised_date) == week
-        and stage in item.figures.days_over
-    ]
-    behind.sort(key=lambda item: (-item.figures.days_over[stage], item.row.tracking_number))
+    behind: list[tuple[float, str, str, date, int, Decimal, str]] = []
+    days = Period(max(week, span.first), min(week + timedelta(days=6), span.last), span.product, span.zone)
+    if days.first <= days.last:
+        _counted(uow, days, now, policy)
+        with uow.begin() as repos:
+            rows = repos.metrics.stage_parcels(days.first, days.last, now, days.product, policy.version, stage)
+        for row in rows:
+            product = policy.products[row.product_code]
+            if row.days_over is not None:
+                over = row.days_over
+            elif row.open_from is not None:
+                over = open_days_over(row.open_from, now, product.stage_days[stage])
+            else:
+                continue
+            if over <= 0:
+                continue
+            market = policy.markets[row.market_code]
+            late = row.days_late
+            if late is None:
+                late = days_late(row.promised_date, now, market.zone_for(row.province))
+            owed = row.owed if row.owed is not None else owed_for(product, False, late)
+            behind.append((over, row.tracking_number, row.product_code, row.promised_date, late, owed, market.currency))
+    behind.sort(key=lambda item: (-item[0], item[1]))
     return {
         "period": span.as_dict(),
         "week": week.isoformat(),
@@ -277,16 +336,8 @@ def stage_parcels(
             "parcels": table(
                 ("tracking_number", "product", "promised_date", "days_late", "days_over", "owed", "currency"),
                 (
-                    (
-                        item.row.tracking_number,
-                        item.row.product_code,
-                        item.row.promised_date.isoformat(),
-                        item.figures.days_late,
-                        round(item.figures.days_over[stage], 1),
-                        money(item.figures.owed),
-                        item.currency,
-                    )
-                    for item in behind[:limit]
+                    (number, code, promised.isoformat(), late, round(over, 1), money(owed), currency)
+                    for over, number, code, promised, late, owed, currency in behind[:limit]
                 ),
             )
         },
@@ -298,34 +349,42 @@ def stage_parcels(
 
 def compensation(uow: UnitOfWork, span: Period, now: datetime, policy: Policy, hours: AgentHours) -> dict[str, Any]:
     """Per week and product: owed, claimed, granted, paid and expired unclaimed; claims' time to a decision."""
-    _, unkept = _promise_figures(uow, span, now, policy)
-    return _compensation(uow, span, now, policy, hours, unkept)
+    _, groups = _counted(uow, span, now, policy)
+    return _compensation(uow, span, now, policy, hours, groups)
 
 
 def _compensation(
-    uow: UnitOfWork, span: Period, now: datetime, policy: Policy, hours: AgentHours, unkept: list[_Unkept]
+    uow: UnitOfWork, span: Period, now: datetime, policy: Policy, hours: AgentHours, groups: list[UnkeptGroup]
 ) -> dict[str, Any]:
     zero = Decimal("0.00")
     weekly: dict[tuple[date, str, str], list[Decimal]] = defaultdict(lambda: [zero] * 5)
-    for item in unkept:
-        row, owed = item.row, item.figures.owed
-        tally = weekly[(week_of(row.promised_date), row.product_code, item.currency)]
+    for group in groups:
+        owed = _group_owed(group, now, policy)
+        currency = policy.markets[group.market_code].currency
+        tally = weekly[(week_of(group.promised_date), group.product_code, currency)]
         tally[0] += owed
-        if row.claim_status is not None and row.claim_amount is not None:
-            tally[1] += row.claim_amount
-            if row.claim_status in _GRANTED:
-                tally[2] += row.claim_amount
-            if row.claim_status == str(ClaimStatus.PAID):
-                tally[3] += row.claim_amount
-        elif owed and item.figures.claim_window_closed:
-            tally[4] += owed
+        where = (group.product_code, group.market_code, group.province, group.promised_date)
+        if _window_closed(policy, *where, now):
+            tally[4] += owed  # less what the claimed ones are owed, below
+    with uow.begin() as repos:
+        claimed = repos.metrics.claimed(span.first, span.last, now, span.product, policy.version)
+        timings = repos.metrics.claim_timings(span.start, span.end, span.product)
+    for made in claimed:
+        currency = policy.markets[made.market_code].currency
+        tally = weekly[(week_of(made.promised_date), made.product_code, currency)]
+        tally[1] += made.claim_amount
+        if made.claim_status in _GRANTED:
+            tally[2] += made.claim_amount
+        if made.claim_status == str(ClaimStatus.PAID):
+            tally[3] += made.claim_amount
+        where = (made.product_code, made.market_code, made.province, made.promised_date)
+        if _window_closed(policy, *where, now):
+            tally[4] -= made.owed if made.owed is not None else _owed(policy, *where, made.excluded, now)
     totals: dict[str, dict[str, str]] = {}
     for (_, _, currency), tally in weekly.items():
         current = totals.setdefault(currency, dict.fromkeys(("owed", "claimed", "granted", "paid", "expired"), "0.00"))
         for name, amount in zip(("owed", "claimed", "granted", "paid", "expired"), tally, strict=True):
             current[name] = money(Decimal(current[name]) + amount)
-    with uow.begin() as repos:
-        timings = repos.metrics.claim_timings(span.start, span.end, span.product)
     limit = hours.answer_within_business_days
     decided_in: list[float] = []
     within = late = pending = pending_overdue = 0
@@ -379,8 +438,7 @@ def messages(uow: UnitOfWork, span: Period) -> dict[str, Any]:
         counts = repos.metrics.notification_counts(span.start, span.end)
         reasons = repos.metrics.failure_reasons(span.start, span.end, 50)
         opted_out = repos.metrics.opt_outs(span.start, span.end)
-        notified = repos.conversation_days.notified(span.start, span.end)
-        wrote = repos.conversation_days.days(span.first, span.last + REPLY_WITHIN)
+        notified = repos.conversation_days.notified_days(span.start, span.end, span.first, span.last + REPLY_WITHIN)
     funnel: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0] * 8)
     for count in counts:
         tally = funnel[(count.kind, count.channel, count.locale)]
@@ -391,15 +449,12 @@ def messages(uow: UnitOfWork, span: Period) -> dict[str, Any]:
         tally[4] += count.count * (count.status == str(Status.READ))
         tally[6] += count.count * (count.status == str(Status.FAILED))
         tally[7] += count.count * (count.status == str(Status.SKIPPED))
-    writing: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
-    for day in wrote:
-        writing[day.conversation_key].append((day.first_at, day.last_at))
-    for message in notified:
-        times = writing.get(conversation_key(message.sender_id), [])
-        after, before = message.sent_from, message.sent_from + REPLY_WITHIN
-        funnel[(message.kind, message.channel, message.locale)][5] += any(
-            last >= after and first <= before for first, last in times
-        )
+    replied: dict[int, tuple[str, str, str]] = {}
+    for day in notified:
+        if day.last_at >= day.sent_from and day.first_at <= day.sent_from + REPLY_WITHIN:
+            replied[day.notification_id] = (day.kind, day.channel, day.locale)
+    for message in replied.values():
+        funnel[message][5] += 1
     words: dict[str, int] = defaultdict(int)
     for reason, n in reasons:
         words[in_words(reason)] += n
@@ -433,7 +488,8 @@ def conversations(uow: UnitOfWork, span: Period, now: datetime, hours: AgentHour
         timings = repos.metrics.handoff_timings(span.start, span.end)
         due = repos.metrics.requests_due(near, 200)
         talked = repos.conversation_days.days(span.first, span.last)
-        handed = {conversation_key(sender) for sender in repos.conversation_days.handed_over(span.start, span.end)}
+        senders = repos.conversation_days.handed_over(span.start, span.end) if talked else []
+    handed = {conversation_key(sender) for sender in senders}
     settled = _settled(talked, handed)
     allowed = hours.attend_within.total_seconds()
     reasons: dict[tuple[str, str, str], int] = defaultdict(int)
@@ -441,15 +497,19 @@ def conversations(uow: UnitOfWork, span: Period, now: datetime, hours: AgentHour
     weekly: dict[tuple[date, str], list[int]] = defaultdict(lambda: [0, 0])  # counted, within
     for handoff in timings:
         reasons[(handoff.channel, handoff.language, handoff.reason)] += 1
-        in_hours = hours.is_open(handoff.requested_at)
-        seconds = waited(handoff.requested_at, handoff.first_reply_at, now, hours).total_seconds()
-        if handoff.first_reply_at is not None:
-            waits[(handoff.channel, in_hours)].append(seconds)
-        elif now - clock_start(handoff.requested_at, hours) <= hours.attend_within:
-            continue  # still inside its time: neither within nor past it yet
-        tally = weekly[(week_of(handoff.requested_at.astimezone(span.zone).date()), handoff.channel)]
+        asked, replied = handoff.requested_at, handoff.first_reply_at
+        starts = clock_start(asked, hours)
+        if replied is None:
+            if now - starts <= hours.attend_within:
+                continue  # still inside its time: neither within nor past it yet
+            within = False
+        else:
+            seconds = max(0.0, (replied - starts).total_seconds())
+            waits[(handoff.channel, starts == asked and hours.is_open(asked))].append(seconds)
+            within = seconds <= allowed
+        tally = weekly[(week_of(asked.astimezone(span.zone).date()), handoff.channel)]
         tally[0] += 1
-        tally[1] += handoff.first_reply_at is not None and seconds <= allowed
+        tally[1] += within
     every_wait = [seconds for values in waits.values() for seconds in values]
     counted, attended = sum(t[0] for t in weekly.values()), sum(t[1] for t in weekly.values())
     conversations_, by_person = sum(t[0] for t in settled.values()), sum(t[1] for t in settled.values())
@@ -527,9 +587,9 @@ def _settled(talked: Sequence[ConversationDayRow], handed: set[str]) -> dict[tup
 def summary(uow: UnitOfWork, span: Period, now: datetime, policy: Policy, hours: AgentHours) -> dict[str, Any]:
     """The headline figures: on-time rate, broken promises, compensation owed and paid, notifications sent and
     read, and the 95th percentile of the time to a person, in seconds."""
-    counts, unkept = _promise_figures(uow, span, now, policy)
-    kept_and_broken = _promises(span, counts, unkept)["totals"]
-    money_ = _compensation(uow, span, now, policy, hours, unkept)["totals"]
+    counts, groups = _counted(uow, span, now, policy)
+    kept_and_broken = _promises(span, counts, groups)["totals"]
+    money_ = _compensation(uow, span, now, policy, hours, groups)["totals"]
     sent = messages(uow, span)["totals"]
     people = conversations(uow, span, now, hours, policy)["totals"]
     return {

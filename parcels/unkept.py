@@ -84,12 +84,71 @@ def figures(
 ) -> UnkeptFigures:
     late = days_late(promised, attempt_at if attempt_at is not None else now, zone)
     outcome = Outcome.EXCLUDED if review_.excluded_by else Outcome.BROKEN
-    tier = product.compensation.tier_for(late) if outcome is Outcome.BROKEN else None
-    owed = tier.amount.quantize(Decimal("0.01")) if tier else Decimal("0.00")
-    closes = end_of_day(promised + timedelta(days=product.compensation.claim_window_days), zone)
+    owed = owed_for(product, outcome is Outcome.EXCLUDED, late)
+    return UnkeptFigures(
+        outcome, late, owed, claim_window_closed(product, promised, zone, now), days_over(review_, product, now)
+    )
+
+
+def claim_window_closed(product: Product, promised: date, zone: ZoneInfo, now: datetime) -> bool:
+    return now >= end_of_day(promised + timedelta(days=product.compensation.claim_window_days), zone)
+
+
+def days_over(review_: UnkeptReview, product: Product, now: datetime) -> dict[int, float]:
     taken = {stage: float(s) for stage, s in review_.stage_seconds.items()}
     if review_.open_stage is not None and review_.open_since is not None:
         open_for = max(0.0, (now - review_.open_since).total_seconds())
         taken[review_.open_stage] = taken.get(review_.open_stage, 0.0) + open_for
     over = {stage: s / DAY - product.stage_days[stage] for stage, s in taken.items()}
-    return UnkeptFigures(outcome, late, owed, now >= closes, {s: d for s, d in over.items() if d > 0})
+    return {s: d for s, d in over.items() if d > 0}
+
+
+@dataclass(frozen=True, slots=True)
+class UnkeptFixed:
+    """What of an unkept promise's figures never moves with the clock, kept beside its review so that storage can
+    add the figures of many promises up: once attempted, its days late and what it is owed; the stages it has
+    left behind that overran; and, while no attempt is made, the moment from which its current stage counts (its
+    time over then grows with the clock: ``open_days_over``)."""
+
+    attempted: bool
+    days_late: int | None  # attempted only
+    owed: Decimal | None  # attempted only
+    days_over: dict[int, float]  # the stages left behind that overran, by how many days
+    open_stage: int | None
+    open_from: int | None  # epoch seconds: the open stage's start, less any earlier time spent in it
+
+
+def owed_for(product: Product, excluded: bool, late: int) -> Decimal:
+    tier = None if excluded else product.compensation.tier_for(late)
+    return tier.amount.quantize(Decimal("0.01")) if tier else Decimal("0.00")
+
+
+def fixed(
+    review_: UnkeptReview, product: Product, promised: date, zone: ZoneInfo, attempt_at: datetime | None
+) -> UnkeptFixed:
+    closed = {
+        stage: s / DAY - product.stage_days[stage]
+        for stage, s in review_.stage_seconds.items()
+        if stage != review_.open_stage
+    }
+    open_from = None
+    if review_.open_stage is not None and review_.open_since is not None:
+        open_from = int(review_.open_since.timestamp()) - review_.stage_seconds.get(review_.open_stage, 0)
+    late = days_late(promised, attempt_at, zone) if attempt_at is not None else None
+    return UnkeptFixed(
+        attempted=attempt_at is not None,
+        days_late=late,
+        owed=owed_for(product, review_.excluded_by is not None, late) if late is not None else None,
+        days_over={stage: over for stage, over in closed.items() if over > 0},
+        open_stage=review_.open_stage if open_from is not None else None,
+        open_from=open_from,
+    )
+
+
+def open_days_over(open_from: int, now: datetime, typical_days: float) -> float:
+    """The open stage's days beyond its typical ones at ``now`` (negative while within them)."""
+    return max(0.0, now.timestamp() - open_from) / DAY - typical_days
+
+
+def first_attempt(events: Iterable[Event]) -> datetime | None:
+    return next((e.occurred_at for e in ordered(events) if e.kind in _ATTEMPTS), None)

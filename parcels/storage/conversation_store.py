@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from parcels.conversation_records import ConversationDayRow, Notified
+from parcels.conversation_records import ConversationDayRow, NotifiedDay
 from parcels.outbox_records import Channel, Status
 from parcels.storage.models import ConversationDay, Handoff, Notification
 
@@ -29,8 +29,9 @@ class ConversationDayRepository(Protocol):
         """The sender ids of the conversations handed to a person from ``start`` to ``end``."""
         ...
 
-    def notified(self, start: datetime, end: datetime) -> list[Notified]:
-        """The WhatsApp and SMS notifications written from ``start`` to ``end`` that were sent."""
+    def notified_days(self, start: datetime, end: datetime, first: date, last: date) -> list[NotifiedDay]:
+        """The WhatsApp and SMS notifications written from ``start`` to ``end`` that were sent, each with every day
+        from ``first`` to ``last`` its shopper wrote to us."""
         ...
 
 
@@ -77,24 +78,21 @@ class SqlConversationDays:
         ]
 
     def handed_over(self, start: datetime, end: datetime) -> list[str]:
-        query = select(Handoff.conversation).where(Handoff.requested_at >= start, Handoff.requested_at < end)
-        return list(self._session.scalars(query).unique())
+        query = select(Handoff.conversation).where(Handoff.requested_at >= start, Handoff.requested_at < end).distinct()
+        return list(self._session.scalars(query))
 
-    def notified(self, start: datetime, end: datetime) -> list[Notified]:
-        query = select(
-            Notification.kind,
-            Notification.channel,
-            Notification.locale,
-            Notification.recipient,
-            Notification.not_before,
-        ).where(
-            Notification.created_at >= start,
-            Notification.created_at < end,
-            Notification.status.in_(SENT),
-            Notification.channel.in_((str(Channel.WHATSAPP), str(Channel.SMS))),
-            Notification.recipient.is_not(None),
+    def notified_days(self, start: datetime, end: datetime, first: date, last: date) -> list[NotifiedDay]:
+        n, d = Notification, ConversationDay
+        query = (
+            select(n.id, n.kind, n.channel, n.locale, n.not_before, d.first_at, d.last_at)
+            .join(n, n.conversation_key == d.conversation_key)
+            .where(
+                d.day >= first,
+                d.day <= last,
+                n.created_at >= start,
+                n.created_at < end,
+                n.status.in_(SENT),
+                n.channel.in_((str(Channel.WHATSAPP), str(Channel.SMS))),
+            )
         )
-        return [
-            Notified(kind, channel, locale, recipient or "", sent_from)
-            for kind, channel, locale, recipient, sent_from in self._session.execute(query)
-        ]
+        return [NotifiedDay(*row) for row in self._session.execute(query)]

@@ -14,13 +14,25 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from parcels.claim_records import ClaimStatus, ClaimView, Parcel, TransitionView
-from parcels.conversation_records import ConversationDayRow, Notified
+from parcels.conversation_records import ConversationDayRow, NotifiedDay, notified_conversation
 from parcels.detection_records import Contact, DetectedShipment, Forecast, GrantedClaim
 from parcels.handoff_records import ActionView, HandoffStatus, HandoffView, NoteView, Reason
-from parcels.metric_records import ClaimTiming, HandoffTiming, NotificationCount, PromiseCount, UnkeptRow
+from parcels.metric_records import (
+    ClaimedPromise,
+    ClaimTiming,
+    HandoffTiming,
+    NotificationCount,
+    OpenOverrun,
+    PromiseCount,
+    ReviewedPromise,
+    StageOverrun,
+    StageParcel,
+    UnkeptGroup,
+)
 from parcels.outbox_records import Channel, ConsentRecord, EarlyStatus, Kind, OutboxMessage, Status
 from parcels.policy import Grant, Policy
 from parcels.promise import arrival_horizon
@@ -35,7 +47,6 @@ from parcels.storage.repositories import DuplicateClaim, DuplicateHandoff
 from parcels.storage.staff_store import DuplicateStaff
 from parcels.storage.unit_of_work import Repositories
 from parcels.template_records import Version, VersionStatus
-from parcels.unkept import UnkeptReview
 
 
 @dataclass(frozen=True)
@@ -76,7 +87,7 @@ class MemoryState:
     events: dict[str, tuple[int, IncomingEvent, datetime]] = field(default_factory=dict)  # by event id, received at
     contacts: dict[int, Contact] = field(default_factory=dict)  # by customer id (their shipments: customer_of)
     progress_at: dict[int, datetime] = field(default_factory=dict)  # shipment id -> when its events last changed
-    reviews: dict[int, UnkeptReview] = field(default_factory=dict)  # shipment id -> its unkept promise's review
+    reviews: dict[int, ReviewedPromise] = field(default_factory=dict)  # shipment id -> its unkept promise's review
     conversation_days: dict[tuple[str, date], ConversationDayRow] = field(default_factory=dict)
 
 
@@ -679,14 +690,15 @@ class MemoryConversationDays:
             dict.fromkeys(h.conversation for h in self._state.handoffs.values() if start <= h.requested_at < end)
         )
 
-    def notified(self, start: datetime, end: datetime) -> list[Notified]:
+    def notified_days(self, start: datetime, end: datetime, first: date, last: date) -> list[NotifiedDay]:
         return [
-            Notified(n.kind, n.channel, n.locale, n.recipient, n.not_before)
+            NotifiedDay(n.id, n.kind, n.channel, n.locale, n.not_before, day.first_at, day.last_at)
             for n in self._state.notifications.values()
             if start <= n.created_at < end
             and n.status in (Status.SENT, Status.DELIVERED, Status.READ)
-            and n.channel in (Channel.WHATSAPP, Channel.SMS)
-            and n.recipient is not None
+            and (key := notified_conversation(n.channel, n.recipient)) is not None
+            for day in self.days(first, last)
+            if day.conversation_key == key
         ]
 
 
@@ -726,29 +738,120 @@ class MemoryMetrics:
             if not self._unkept(row, now):
                 continue
             progress, kept = self._state.progress_at.get(row.parcel.id), self._state.reviews.get(row.parcel.id)
-            if kept is None or kept.policy_version != policy_version or kept.progress_at != progress:
+            if kept is None or kept.review.policy_version != policy_version or kept.review.progress_at != progress:
                 stale.append((row.parcel.id, progress))
         return sorted(stale)[:limit]
 
-    def save_reviews(self, reviews: Sequence[UnkeptReview]) -> None:
-        self._state.reviews.update({r.shipment_id: r for r in reviews})
+    def save_reviews(self, reviews: Sequence[ReviewedPromise]) -> None:
+        self._state.reviews.update({r.review.shipment_id: r for r in reviews})
 
-    def unkept(self, first: date, last: date, now: datetime, product: str | None) -> list[UnkeptRow]:
-        claims = {self._state.shipment_of[c.reference]: c for c in self._state.claims.values()}
-        rows = []
+    def _reviewed(
+        self, first: date, last: date, now: datetime, product: str | None, policy_version: str
+    ) -> list[ReviewedPromise]:
+        """The reviews the SQL repository reads: current, of a promise unkept at ``now`` (a review is dropped
+        there when its events change; here it no longer matches their ``progress_at``)."""
+        reviewed = []
         for row in self._in(first, last, product):
-            facts, kept = row.parcel.facts, self._state.reviews.get(row.parcel.id)
-            if kept is None or not self._unkept(row, now):
+            kept = self._state.reviews.get(row.parcel.id)
+            if (
+                kept is not None
+                and kept.review.policy_version == policy_version
+                and kept.review.progress_at == self._state.progress_at.get(row.parcel.id)
+                and (kept.fixed.attempted or kept.deadline_at <= now)
+            ):
+                reviewed.append(kept)
+        return reviewed
+
+    def unkept_groups(
+        self, first: date, last: date, now: datetime, product: str | None, policy_version: str
+    ) -> list[UnkeptGroup]:
+        groups: dict[tuple[date, str, str, str, bool, bool], list[Any]] = {}
+        for r in self._reviewed(first, last, now, product, policy_version):
+            key = (
+                r.promised_date,
+                r.product_code,
+                r.market_code,
+                r.province,
+                bool(r.review.excluded_by),
+                r.fixed.attempted,
+            )
+            tally = groups.setdefault(key, [0, Decimal(0)])
+            tally[0] += 1
+            tally[1] += r.fixed.owed or 0
+        return [UnkeptGroup(*key, n, owed) for key, (n, owed) in groups.items()]
+
+    def stage_overruns(
+        self, first: date, last: date, now: datetime, product: str | None, policy_version: str
+    ) -> list[StageOverrun]:
+        groups: dict[tuple[date, str, int], list[Any]] = {}
+        for r in self._reviewed(first, last, now, product, policy_version):
+            if r.review.excluded_by:
                 continue
-            claim = claims.get(row.parcel.id)
-            rows.append(
-                UnkeptRow(
-                    row.parcel.id, facts.tracking_number, facts.product_code, facts.market_code,
-                    facts.destination_postal_code, facts.promised_date, row.first_attempt_at, kept,
-                    None if claim is None else str(claim.status), None if claim is None else claim.amount,
-                )
-            )  # fmt: skip
-        return rows
+            for stage, over in r.fixed.days_over.items():
+                tally = groups.setdefault((r.promised_date, r.product_code, stage), [0, 0.0])
+                tally[0] += 1
+                tally[1] += over
+        return [StageOverrun(*key, n, days) for key, (n, days) in groups.items()]
+
+    def open_overruns(
+        self,
+        first: date,
+        last: date,
+        now: datetime,
+        product: str | None,
+        policy_version: str,
+        typical_days: Mapping[tuple[str, int], float],
+    ) -> list[OpenOverrun]:
+        groups: dict[tuple[date, str, int], list[int]] = {}
+        at = int(now.timestamp())
+        for r in self._reviewed(first, last, now, product, policy_version):
+            stage, since = r.fixed.open_stage, r.fixed.open_from
+            if r.review.excluded_by or stage is None or since is None:
+                continue
+            if since < at - int(typical_days[(r.product_code, stage)] * 86400):
+                tally = groups.setdefault((r.promised_date, r.product_code, stage), [0, 0])
+                tally[0] += 1
+                tally[1] += since
+        return [OpenOverrun(*key, n, total) for key, (n, total) in groups.items()]
+
+    def claimed(
+        self, first: date, last: date, now: datetime, product: str | None, policy_version: str
+    ) -> list[ClaimedPromise]:
+        claims = {self._state.shipment_of[c.reference]: c for c in self._state.claims.values()}
+        return [
+            ClaimedPromise(
+                r.promised_date,
+                r.product_code,
+                r.market_code,
+                r.province,
+                bool(r.review.excluded_by),
+                r.fixed.owed,
+                str(claim.status),
+                claim.amount,
+            )
+            for r in self._reviewed(first, last, now, product, policy_version)
+            if (claim := claims.get(r.review.shipment_id)) is not None
+        ]
+
+    def stage_parcels(
+        self, first: date, last: date, now: datetime, product: str | None, policy_version: str, stage: int
+    ) -> list[StageParcel]:
+        numbers = {p.id: p.facts.tracking_number for p in self._state.parcels.values()}
+        return [
+            StageParcel(
+                numbers[r.review.shipment_id],
+                r.product_code,
+                r.market_code,
+                r.province,
+                r.promised_date,
+                r.fixed.days_late,
+                r.fixed.owed,
+                r.fixed.days_over.get(stage),
+                r.fixed.open_from if r.fixed.open_stage == stage else None,
+            )
+            for r in self._reviewed(first, last, now, product, policy_version)
+            if not r.review.excluded_by and (stage in r.fixed.days_over or r.fixed.open_stage == stage)
+        ]
 
     def claim_timings(self, start: datetime, end: datetime, product: str | None) -> list[ClaimTiming]:
         by_id = {p.id: p.facts for p in self._state.parcels.values()}

@@ -1,14 +1,17 @@
 """The dashboard's SQL repository: counts and plain rows for a period, each answered from an index.
 
-Promises are counted by promised day, product and province from ``ix_shipments_promised`` alone; only the
-promises not kept in time are read one by one, with their reviews (``unkept_promises``), which are written
-again only for the shipments whose events (or whose policy) changed since.
+Promises are counted by promised day, product and province from ``ix_shipments_promised`` alone; the promises
+not kept in time are added up from their reviews (``unkept_promises``), which hold what of their figures never
+moves with the clock: only the time of the stage an unattempted parcel is still at is worked out at the moment
+asked, in the same query. A review is deleted when its shipment's events are recorded, and written again for
+the shipments without one (or of another policy) before a period is counted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
@@ -17,8 +20,20 @@ from sqlalchemy.orm import Session
 
 from parcels.claim_records import ClaimStatus
 from parcels.handoff_records import HandoffStatus
-from parcels.metric_records import ClaimTiming, HandoffTiming, NotificationCount, PromiseCount, UnkeptRow
+from parcels.metric_records import (
+    ClaimedPromise,
+    ClaimTiming,
+    HandoffTiming,
+    NotificationCount,
+    OpenOverrun,
+    PromiseCount,
+    ReviewedPromise,
+    StageOverrun,
+    StageParcel,
+    UnkeptGroup,
+)
 from parcels.outbox_records import Status
+from parcels.stages import Stage
 from parcels.storage.models import (
     Claim,
     ClaimTransition,
@@ -28,7 +43,7 @@ from parcels.storage.models import (
     Shipment,
     UnkeptPromise,
 )
-from parcels.unkept import UnkeptReview
+from parcels.unkept import DAY
 
 DECIDED = (str(ClaimStatus.APPROVED), str(ClaimStatus.REJECTED))
 
@@ -45,10 +60,42 @@ class MetricsRepository(Protocol):
         missing, or older than their events or the policy; at most ``limit``."""
         ...
 
-    def save_reviews(self, reviews: Sequence[UnkeptReview]) -> None: ...
+    def save_reviews(self, reviews: Sequence[ReviewedPromise]) -> None: ...
 
-    def unkept(self, first: date, last: date, now: datetime, product: str | None) -> list[UnkeptRow]:
-        """The unkept promises due in the period that have a review, with their claims."""
+    def unkept_groups(
+        self, first: date, last: date, now: datetime, product: str | None, policy_version: str
+    ) -> list[UnkeptGroup]:
+        """The reviewed unkept promises, counted per promised day, product, province, outcome and attempt."""
+        ...
+
+    def stage_overruns(
+        self, first: date, last: date, now: datetime, product: str | None, policy_version: str
+    ) -> list[StageOverrun]:
+        """The broken promises' stages left behind that overran, per promised day, product and stage."""
+        ...
+
+    def open_overruns(
+        self,
+        first: date,
+        last: date,
+        now: datetime,
+        product: str | None,
+        policy_version: str,
+        typical_days: Mapping[tuple[str, int], float],
+    ) -> list[OpenOverrun]:
+        """The broken promises still at a stage longer than its typical days (per product and stage) at ``now``."""
+        ...
+
+    def claimed(
+        self, first: date, last: date, now: datetime, product: str | None, policy_version: str
+    ) -> list[ClaimedPromise]:
+        """The reviewed unkept promises a claim was made for, with the claim."""
+        ...
+
+    def stage_parcels(
+        self, first: date, last: date, now: datetime, product: str | None, policy_version: str, stage: int
+    ) -> list[StageParcel]:
+        """The broken promises that left ``stage`` behind overrun, or are still at it."""
         ...
 
     def claim_timings(self, start: datetime, end: datetime, product: str | None) -> list[ClaimTiming]:
@@ -90,30 +137,46 @@ def _unkept_at(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def _review(row: Any) -> UnkeptReview:
-    return UnkeptReview(
-        shipment_id=row.shipment_id,
-        policy_version=row.policy_version,
-        progress_at=row.progress_at,
-        excluded_by=row.excluded_by,
-        stage_seconds={int(stage): int(seconds) for stage, seconds in (row.stage_seconds or {}).items()},
-        open_stage=row.open_stage,
-        open_since=row.open_since,
-    )
+STAGES = tuple(int(stage) for stage in Stage)
+_OVER = {stage: getattr(UnkeptPromise, f"over_{stage}") for stage in STAGES}
 
 
-def _handoff(row: Any) -> HandoffTiming:
-    return HandoffTiming(
-        row.id,
-        row.reference,
-        row.channel,
-        row.language,
-        row.reason,
-        row.status,
-        row.requested_at,
-        row.first_reply_at,
-        row.answer_due_on,
-    )
+def _reviewed(
+    first: date, last: date, now: datetime, product: str | None, policy_version: str
+) -> list[ColumnElement[bool]]:
+    """The period's reviews of the current policy whose promise is unkept at ``now``: attempted late, or not
+    attempted by a deadline already past (a review made at a later moment may hold promises still open now)."""
+    u = UnkeptPromise
+    conditions = [
+        u.promised_date >= first,
+        u.promised_date <= last,
+        u.policy_version == policy_version,
+        or_(u.attempted.is_(True), u.deadline_at <= now),
+    ]
+    if product is not None:
+        conditions.append(u.product_code == product)
+    return conditions
+
+
+def _stored(reviewed: ReviewedPromise) -> dict[str, Any]:
+    r, fixed = reviewed.review, reviewed.fixed
+    return {
+        "shipment_id": r.shipment_id,
+        "policy_version": r.policy_version,
+        "progress_at": r.progress_at,
+        "promised_date": reviewed.promised_date,
+        "product_code": reviewed.product_code,
+        "market_code": reviewed.market_code,
+        "province": reviewed.province,
+        "deadline_at": reviewed.deadline_at,
+        "excluded_by": r.excluded_by,
+        "attempted": fixed.attempted,
+        "days_late": fixed.days_late,
+        "owed": fixed.owed,
+        **{f"over_{stage}": fixed.days_over.get(stage) for stage in STAGES},
+        "open_stage": fixed.open_stage,
+        "open_from": fixed.open_from,
+    }
 
 
 _HANDOFF_COLUMNS = (
@@ -134,7 +197,7 @@ class SqlMetrics:
         self._session = session
 
     def promise_counts(self, first: date, last: date, now: datetime, product: str | None) -> list[PromiseCount]:
-        province = func.substr(Shipment.destination_postal_code, 1, 2)
+        province = Shipment.province
         kept = func.sum(case((Shipment.first_attempt_at < Shipment.deadline_at, 1), else_=0))
         still_open = func.sum(case((and_(Shipment.first_attempt_at.is_(None), Shipment.deadline_at > now), 1), else_=0))
         query = (
@@ -166,55 +229,144 @@ class SqlMetrics:
         )
         return [(shipment_id, progress_at) for shipment_id, progress_at in self._session.execute(query)]
 
-    def save_reviews(self, reviews: Sequence[UnkeptReview]) -> None:
+    def save_reviews(self, reviews: Sequence[ReviewedPromise]) -> None:
         if not reviews:
             return
-        rows = [
-            {
-                "shipment_id": r.shipment_id,
-                "policy_version": r.policy_version,
-                "progress_at": r.progress_at,
-                "excluded_by": r.excluded_by,
-                "stage_seconds": {str(stage): seconds for stage, seconds in r.stage_seconds.items()},
-                "open_stage": r.open_stage,
-                "open_since": r.open_since,
-            }
-            for r in reviews
-        ]
+        rows = [_stored(r) for r in reviews]
         dialect = postgresql if self._session.get_bind().dialect.name == "postgresql" else sqlite
         insert = dialect.insert(UnkeptPromise)
         changed = {column: insert.excluded[column] for column in rows[0] if column != "shipment_id"}
         # Two web processes may review the same promise at once: the later write wins, and both are the same.
         self._session.execute(insert.on_conflict_do_update(index_elements=["shipment_id"], set_=changed), rows)
 
-    def unkept(self, first: date, last: date, now: datetime, product: str | None) -> list[UnkeptRow]:
+    def reviewed_count(self, first: date, last: date, now: datetime, product: str | None, policy_version: str) -> int:
+        conditions = _reviewed(first, last, now, product, policy_version)
+        return int(self._session.scalar(select(func.count()).select_from(UnkeptPromise).where(*conditions)) or 0)
+
+    def unkept_groups(
+        self, first: date, last: date, now: datetime, product: str | None, policy_version: str
+    ) -> list[UnkeptGroup]:
+        u = UnkeptPromise
+        # in the order of ix_unkept_promises_groups, which holds every column read: added up as it is read
+        keys = (u.promised_date, u.product_code, u.province, u.market_code, u.excluded_by, u.attempted)
+        query = (
+            select(*keys, func.count(), func.sum(u.owed))
+            .where(*_reviewed(first, last, now, product, policy_version))
+            .group_by(*keys)
+        )
+        groups: dict[tuple[date, str, str, str, bool, bool], list[Any]] = {}
+        for day, code, where, market, excluded_by, tried, n, owed in self._session.execute(query):
+            tally = groups.setdefault((day, code, market, where, excluded_by is not None, bool(tried)), [0, Decimal(0)])
+            tally[0] += int(n)
+            tally[1] += Decimal(owed or 0)
+        return [UnkeptGroup(*key, n, owed) for key, (n, owed) in groups.items()]
+
+    def stage_overruns(
+        self, first: date, last: date, now: datetime, product: str | None, policy_version: str
+    ) -> list[StageOverrun]:
+        u = UnkeptPromise
+        columns = [_OVER[stage] for stage in STAGES]
         query = (
             select(
-                Shipment.id,
-                Shipment.tracking_number,
-                Shipment.product_code,
-                Shipment.market_code,
-                Shipment.destination_postal_code,
-                Shipment.promised_date,
-                Shipment.first_attempt_at,
-                UnkeptPromise.shipment_id,
-                UnkeptPromise.policy_version,
-                UnkeptPromise.progress_at,
-                UnkeptPromise.excluded_by,
-                UnkeptPromise.stage_seconds,
-                UnkeptPromise.open_stage,
-                UnkeptPromise.open_since,
+                u.promised_date,
+                u.product_code,
+                *(func.count(column) for column in columns),
+                *(func.sum(column) for column in columns),
+            )
+            .where(*_reviewed(first, last, now, product, policy_version), u.excluded_by.is_(None))
+            .group_by(u.promised_date, u.product_code)
+        )
+        overruns: list[StageOverrun] = []
+        for row in self._session.execute(query):
+            day, code, *figures = row
+            counts, sums = figures[: len(STAGES)], figures[len(STAGES) :]
+            overruns.extend(
+                StageOverrun(day, code, stage, int(n), float(total or 0))
+                for stage, n, total in zip(STAGES, counts, sums, strict=True)
+                if n
+            )
+        return overruns
+
+    def open_overruns(
+        self,
+        first: date,
+        last: date,
+        now: datetime,
+        product: str | None,
+        policy_version: str,
+        typical_days: Mapping[tuple[str, int], float],
+    ) -> list[OpenOverrun]:
+        u = UnkeptPromise
+        at = int(now.timestamp())
+        counts_from_before = case(
+            *(
+                (and_(u.product_code == code, u.open_stage == stage), at - int(days * DAY))
+                for (code, stage), days in typical_days.items()
+            ),
+            else_=None,
+        )
+        query = (
+            select(u.promised_date, u.product_code, u.open_stage, func.count(), func.sum(u.open_from))
+            .where(
+                *_reviewed(first, last, now, product, policy_version),
+                u.excluded_by.is_(None),
+                u.open_stage.is_not(None),
+                u.open_from < counts_from_before,
+            )
+            .group_by(u.promised_date, u.product_code, u.open_stage)
+        )
+        return [
+            OpenOverrun(day, code, int(stage or 0), int(n), int(total or 0))
+            for day, code, stage, n, total in self._session.execute(query)
+        ]
+
+    def claimed(
+        self, first: date, last: date, now: datetime, product: str | None, policy_version: str
+    ) -> list[ClaimedPromise]:
+        u = UnkeptPromise
+        query = (
+            select(
+                u.promised_date,
+                u.product_code,
+                u.market_code,
+                u.province,
+                u.excluded_by.is_not(None),
+                u.owed,
                 Claim.status,
                 Claim.amount,
             )
-            .join(UnkeptPromise, UnkeptPromise.shipment_id == Shipment.id)
-            .outerjoin(Claim, Claim.shipment_id == Shipment.id)
-            .where(*_in_period(first, last, product), _unkept_at(now))
+            .join(u, u.shipment_id == Claim.shipment_id)
+            .where(*_reviewed(first, last, now, product, policy_version))
         )
         return [
-            UnkeptRow(row[0], row[1], row[2], row[3], row[4], row[5], row[6], _review(row), row.status, row.amount)
-            for row in self._session.execute(query)
+            ClaimedPromise(day, code, market, where, bool(out), owed, status, amount)
+            for day, code, market, where, out, owed, status, amount in self._session.execute(query)
         ]
+
+    def stage_parcels(
+        self, first: date, last: date, now: datetime, product: str | None, policy_version: str, stage: int
+    ) -> list[StageParcel]:
+        u, over = UnkeptPromise, _OVER[stage]
+        query = (
+            select(
+                Shipment.tracking_number,
+                u.product_code,
+                u.market_code,
+                u.province,
+                u.promised_date,
+                u.days_late,
+                u.owed,
+                over,
+                case((u.open_stage == stage, u.open_from), else_=None),
+            )
+            .join(Shipment, Shipment.id == u.shipment_id)
+            .where(
+                *_reviewed(first, last, now, product, policy_version),
+                u.excluded_by.is_(None),
+                or_(over.is_not(None), u.open_stage == stage),
+            )
+        )
+        return [StageParcel(*row) for row in self._session.execute(query)]
 
     def claim_timings(self, start: datetime, end: datetime, product: str | None) -> list[ClaimTiming]:
         decided = (
@@ -276,7 +428,7 @@ class SqlMetrics:
             .where(Handoff.requested_at >= start, Handoff.requested_at < end)
             .order_by(Handoff.requested_at, Handoff.id)
         )
-        return [_handoff(row) for row in self._session.execute(query)]
+        return [HandoffTiming(*row) for row in self._session.execute(query)]
 
     def requests_due(self, by: date, limit: int) -> list[HandoffTiming]:
         query = (
@@ -285,4 +437,4 @@ class SqlMetrics:
             .order_by(Handoff.answer_due_on, Handoff.id)
             .limit(limit)
         )
-        return [_handoff(row) for row in self._session.execute(query)]
+        return [HandoffTiming(*row) for row in self._session.execute(query)]

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -25,6 +26,9 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from parcels.conversation_records import notified_conversation
+from parcels.policy import Market
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -77,6 +81,10 @@ class Customer(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=lambda: datetime.now(UTC))
 
 
+def _province_of(context: Any) -> str:
+    return Market.province(context.get_current_parameters()["destination_postal_code"])
+
+
 class Shipment(Base):
     __tablename__ = "shipments"
     __table_args__ = (
@@ -94,15 +102,9 @@ class Shipment(Base):
             sqlite_where=text("first_attempt_at >= deadline_at"),
             postgresql_where=text("first_attempt_at >= deadline_at"),
         ),
-        # The dashboard's promises by promised day, product and province: counted from this index alone.
-        Index(
-            "ix_shipments_promised",
-            "promised_date",
-            "product_code",
-            "destination_postal_code",
-            "first_attempt_at",
-            "deadline_at",
-        ),
+        # The dashboard's promises by promised day, product and province: counted from this index alone, in its
+        # order.
+        Index("ix_shipments_promised", "promised_date", "product_code", "province", "first_attempt_at", "deadline_at"),
         Index(
             "ix_shipments_late_progress",
             "progress_at",
@@ -119,6 +121,7 @@ class Shipment(Base):
     market_code: Mapped[str] = mapped_column(String(8))
     origin_country: Mapped[str] = mapped_column(String(2), default="CN")
     destination_postal_code: Mapped[str] = mapped_column(String(16))
+    province: Mapped[str] = mapped_column(String(4), default=_province_of)  # of the postal code: its first two digits
     destination_city: Mapped[str | None] = mapped_column(String(100))
     paid_at: Mapped[datetime] = mapped_column(UTCDateTime)
     promised_date: Mapped[date] = mapped_column(Date)
@@ -270,6 +273,11 @@ class Consent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+def _conversation_of(context: Any) -> str | None:
+    row = context.get_current_parameters()
+    return notified_conversation(row["channel"], row.get("recipient"))
+
+
 class Notification(Base):
     """The outbox: one row per shipment and kind, ever (the dedupe key), written with the decision."""
 
@@ -278,7 +286,8 @@ class Notification(Base):
         UniqueConstraint("dedupe_key", name="uq_notifications_dedupe_key"),
         Index("ix_notifications_due", "status", "not_before"),
         Index("ix_notifications_shipment_kind", "shipment_id", "kind"),  # detection's "not told yet", index-only
-        Index("ix_notifications_created", "created_at"),  # the dashboard's periods
+        # the dashboard's periods, counted from the index alone
+        Index("ix_notifications_created", "created_at", "kind", "channel", "locale", "status"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -294,26 +303,57 @@ class Notification(Base):
     not_before: Mapped[datetime] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     provider_sid: Mapped[str | None] = mapped_column(String(64), index=True)
+    # the SHA-256 of the conversation a reply arrives in (WhatsApp and SMS): whether its shopper wrote back
+    conversation_key: Mapped[str | None] = mapped_column(String(64), index=True, default=_conversation_of)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+# what the dashboard groups unkept promises by, and the columns it reads of them: its sums come from the index
+UNKEPT_GROUPS = (
+    "promised_date",
+    "product_code",
+    "province",
+    "market_code",
+    "excluded_by",
+    "attempted",
+    "policy_version",
+    "deadline_at",
+    "owed",
+)
+
+
 class UnkeptPromise(Base):
-    """What the events of a promise that was not kept in time say, as of their latest change and a policy
-    version: whether a cause outside the carrier's hands excludes it, and how long each stage took. The
-    dashboard counts from these rows instead of deciding every late parcel again
-    (``parcels.unkept``); a row whose shipment's events changed since, or whose policy changed, is reviewed
-    again before it is counted."""
+    """A promise not kept in time, reviewed as of its events' latest change and a policy version: whether a cause
+    outside the carrier's hands excludes it, and what of its figures never moves with the clock
+    (``parcels.unkept``), beside the shipment's facts it is grouped by, so that the dashboard adds its figures up
+    in SQL. Recording a shipment's events deletes its row; a row of another policy is reviewed again."""
 
     __tablename__ = "unkept_promises"
+    __table_args__ = (Index("ix_unkept_promises_groups", *UNKEPT_GROUPS),)
 
     shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"), primary_key=True)
     policy_version: Mapped[str] = mapped_column(String(32))
     progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the shipment's, when reviewed
+    promised_date: Mapped[date] = mapped_column(Date)
+    product_code: Mapped[str] = mapped_column(String(32))
+    market_code: Mapped[str] = mapped_column(String(8))
+    province: Mapped[str] = mapped_column(String(4))
+    deadline_at: Mapped[datetime] = mapped_column(UTCDateTime)
     excluded_by: Mapped[str | None] = mapped_column(String(24))  # the first exclusion's reason code
-    stage_seconds: Mapped[dict[str, int]] = mapped_column(JSON)  # stage -> seconds, of the stages it has left
+    attempted: Mapped[bool] = mapped_column(Boolean)
+    days_late: Mapped[int | None] = mapped_column(Integer)  # once attempted
+    owed: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))  # once attempted
+    # each stage left behind that overran its typical days: by how many days
+    over_1: Mapped[float | None] = mapped_column(Float)
+    over_2: Mapped[float | None] = mapped_column(Float)
+    over_3: Mapped[float | None] = mapped_column(Float)
+    over_4: Mapped[float | None] = mapped_column(Float)
+    over_5: Mapped[float | None] = mapped_column(Float)
+    over_6: Mapped[float | None] = mapped_column(Float)
+    over_7: Mapped[float | None] = mapped_column(Float)
     open_stage: Mapped[int | None] = mapped_column(SmallInteger)  # the stage it is still at (no attempt yet)
-    open_since: Mapped[datetime | None] = mapped_column(UTCDateTime)  # since when
+    open_from: Mapped[int | None] = mapped_column(BigInteger)  # epoch seconds its time at that stage counts from
 
 
 class ConversationDay(Base):

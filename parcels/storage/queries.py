@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from parcels.policy import current_policy
 from parcels.stages import Cause, EventKind, Stage, cause_of
 from parcels.status import Event, ShipmentFacts, ordered
-from parcels.storage.models import Claim, ClaimTransition, Shipment, TrackingEvent
+from parcels.storage.models import Claim, ClaimTransition, Shipment, TrackingEvent, UnkeptPromise
 
 
 def _facts(row: Shipment) -> ShipmentFacts:
@@ -94,9 +94,11 @@ def refresh_progress(session: Session, shipment_ids_: Collection[int], at: datet
     """Recompute the denormalised progress columns of these shipments from all their events, as of ``at``.
 
     ``progress_at`` records when: the notifier reads late deliveries by it, so that an event
-    that arrives days after it happened is still noticed on the next pass."""
+    that arrives days after it happened is still noticed on the next pass. Their unkept promises' reviews no
+    longer hold: they are deleted, and the dashboard reviews those promises again when it next counts them."""
     if not shipment_ids_:
         return
+    session.execute(delete(UnkeptPromise).where(UnkeptPromise.shipment_id.in_(shipment_ids_)))
     history: dict[int, list[TrackingEvent]] = {sid: [] for sid in shipment_ids_}
     for event in session.scalars(select(TrackingEvent).where(TrackingEvent.shipment_id.in_(shipment_ids_))):
         history[event.shipment_id].append(event)

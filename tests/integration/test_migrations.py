@@ -8,11 +8,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, inspect, text
 
-from parcels.shipments import register_shipments
+from parcels.conversation_records import conversation_key
 from parcels.storage.migrate import upgrade
 from parcels.storage.models import Base
-from parcels.storage.unit_of_work import SqlUnitOfWork
-from tests.factories import shipment_record
 
 
 def test_the_migrated_schema_is_the_models_schema(migrated: Engine) -> None:
@@ -30,8 +28,15 @@ def test_claims_made_before_their_history_get_one_step(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'old.db'}"
     upgrade(url, "0007")
     engine = create_engine(url)
-    register_shipments(SqlUnitOfWork(engine), [shipment_record("LP00012345678901")])
-    with engine.begin() as connection:
+    with engine.begin() as connection:  # the shipments table as it was then
+        connection.execute(
+            text(
+                "INSERT INTO shipments (tracking_number, order_ref, product_code, market_code, origin_country,"
+                " destination_postal_code, destination_city, paid_at, promised_date, deadline_at, created_at)"
+                " VALUES ('LP00012345678901', 'ORD-1', 'CHOICE_9', 'ES', 'CN', '28013', 'Madrid',"
+                " '2026-11-27 10:00:00', '2026-12-06', '2026-12-06 23:00:00', '2026-11-27 10:00:00')"
+            )
+        )
         connection.execute(
             text(
                 "INSERT INTO claims (reference, order_key, shipment_id, tracking_number, status, amount, currency,"
@@ -84,3 +89,38 @@ def test_handoffs_made_before_the_clock_get_a_reference_a_due_date_and_their_fir
         ("2027-01-05", "None"),
     ]
     assert all(reference.startswith("H-") and len(reference) == 10 for reference, _, _ in rows)
+
+
+def test_shipments_get_their_province_and_notifications_the_conversation_a_reply_arrives_in(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0012")
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO shipments (id, tracking_number, product_code, market_code, origin_country,"
+                " destination_postal_code, paid_at, promised_date, deadline_at, created_at)"
+                " VALUES (1, 'LP00012345678901', 'CHOICE_9', 'ES', 'CN', ' 35001', '2026-11-27 10:00:00',"
+                " '2026-12-06', '2026-12-06 23:00:00', '2026-11-27 10:00:00')"
+            )
+        )
+        for n, (channel, recipient) in enumerate((("whatsapp", "+34600000001"), ("sms", "+34600000002"), ("web", "k"))):
+            connection.execute(
+                text(
+                    "INSERT INTO notifications (dedupe_key, shipment_id, kind, channel, recipient, locale, variables,"
+                    " status, not_before, attempts, created_at, updated_at) VALUES (:key, 1, 'promise_broken',"
+                    " :channel, :recipient, 'es', '{}', 'sent', '2026-12-07 10:00:00', 1, '2026-12-07 10:00:00',"
+                    " '2026-12-07 10:00:00')"
+                ),
+                {"key": f"1:{n}", "channel": channel, "recipient": recipient},
+            )
+    upgrade(url)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT province FROM shipments")).scalar_one() == "35"
+        keys = connection.execute(text("SELECT channel, conversation_key FROM notifications ORDER BY id")).all()
+    assert keys == [
+        ("whatsapp", conversation_key("whatsapp:+34600000001")),
+        ("sms", conversation_key("+34600000002")),
+        ("web", None),
+    ]
+    engine.dispose()

@@ -19,7 +19,7 @@ from parcels.promise import Outcome, decide
 from parcels.stages import EventKind
 from parcels.status import ordered
 from parcels.storage.memory import MemoryUnitOfWork
-from parcels.unkept import figures, review
+from parcels.unkept import figures, first_attempt, fixed, open_days_over, owed_for, review
 from tests.strategies import DAY, PAID, POLICY, PROPERTY, event, facts, histories, shipments
 
 
@@ -39,6 +39,34 @@ def test_a_review_says_what_decide_says_at_any_later_moment(data: st.DataObject,
     assert said.owed == (decision.owed.amount if decision.owed else 0)
     if decision.claim_window is not None:
         assert said.claim_window_closed is not decision.claim_window.open
+
+
+@PROPERTY
+@given(data=st.data(), shipment=shipments(), later=st.integers(0, 60 * DAY))
+def test_what_is_stored_of_a_review_and_the_clock_give_its_figures(data: st.DataObject, shipment, later: int) -> None:  # type: ignore[no-untyped-def]
+    events = ordered(data.draw(histories(shipment)))
+    attempt = first_attempt(events)
+    now = shipment.deadline_at + timedelta(minutes=later)
+    assume(attempt is None or shipment.deadline_at <= attempt <= now)
+    product, market = POLICY.products[shipment.product_code], POLICY.markets[shipment.market_code]
+    zone = market.zone_for(shipment.destination_postal_code)
+    reviewed = review(1, shipment, events, None, POLICY)
+    said = figures(reviewed, product, shipment.promised_date, zone, attempt, now)
+    kept = fixed(reviewed, product, shipment.promised_date, zone, attempt)
+    over = dict(kept.days_over)
+    if kept.open_stage is not None and kept.open_from is not None:
+        still = open_days_over(kept.open_from, now, product.stage_days[kept.open_stage])
+        if still > 0:
+            over[kept.open_stage] = still
+    # the open stage counts from a whole second: a day's 86,400th at most
+    stages = over.keys() | said.days_over.keys()
+    assert all(abs(over.get(stage, 0) - said.days_over.get(stage, 0)) < 2 / 86400 for stage in stages)
+    if attempt is not None:
+        assert kept.days_late == said.days_late and kept.owed == said.owed
+    else:
+        assert (
+            kept.days_late is None and owed_for(product, said.outcome is Outcome.EXCLUDED, said.days_late) == said.owed
+        )
 
 
 def test_the_time_goes_to_the_stage_the_parcel_was_at() -> None:
