@@ -145,7 +145,8 @@ def build_tables(policy: Policy, now: datetime) -> _Tables:
     )
 
 
-# Rows as SQLite takes them, in the order of _CUSTOMER_COLUMNS, _SHIPMENT_COLUMNS and _EVENT_COLUMNS.
+# Rows as SQLite takes them, in the order of _CUSTOMER_COLUMNS, _SHIPMENT_COLUMNS (less the province, which the
+# writers add) and _EVENT_COLUMNS.
 _CustomerRow = tuple[int, str, str, str | None, str, str]
 _ShipmentRow = tuple[
     int, str, str, int, str, str, str, str, str, str, str, str, int | None, str | None, str | None, str | None, str

@@ -16,7 +16,7 @@ _CUSTOMER_COLUMNS = "id, name, phone, email, locale, created_at"
 _SHIPMENT_COLUMNS = (
     "id, tracking_number, order_ref, customer_id, product_code, market_code, origin_country, "
     "destination_postal_code, destination_city, paid_at, promised_date, deadline_at, current_stage, "
-    "last_event_at, first_attempt_at, delivered_at, created_at"
+    "last_event_at, first_attempt_at, delivered_at, created_at, province"
 )
 # Event ids are left to the database: the next after the current largest, in insertion order.
 _EVENT_COLUMNS = "event_id, shipment_id, code, stage, kind, occurred_at, location, received_at"
@@ -40,7 +40,7 @@ def to_copy_text(block: Block) -> tuple[str, str, str]:
     shipments = "".join(
         [
             f"{s[0]}\t{s[1]}\t{s[2]}\t{s[3]}\t{s[4]}\t{s[5]}\t{s[6]}\t{s[7]}\t{s[8]}\t{s[9]}+00\t{s[10]}\t{s[11]}+00\t"
-            f"{_n(s[12])}\t{_t(s[13])}\t{_t(s[14])}\t{_t(s[15])}\t{s[16]}+00\n"
+            f"{_n(s[12])}\t{_t(s[13])}\t{_t(s[14])}\t{_t(s[15])}\t{s[16]}+00\t{s[7][:2]}\n"
             for s in block.shipments
         ]
     )
@@ -69,7 +69,7 @@ class SqliteWriter:
 
     def write(self, block: Block) -> int:
         self.cur.executemany(_insert("customers", _CUSTOMER_COLUMNS), block.customers)
-        self.cur.executemany(_insert("shipments", _SHIPMENT_COLUMNS), block.shipments)
+        self.cur.executemany(_insert("shipments", _SHIPMENT_COLUMNS), [(*s, s[7][:2]) for s in block.shipments])
         self.cur.executemany(_insert("tracking_events", _EVENT_COLUMNS), block.events)
         return len(block.shipments)
 
