@@ -263,11 +263,15 @@ def _typical_days(policy: Policy) -> dict[tuple[str, int], float]:
 
 def stages(uow: UnitOfWork, span: Period, now: datetime, policy: Policy) -> dict[str, Any]:
     """For the broken promises: which stages overran their typical days (``stage_days``), by how much, per week."""
-    _counted(uow, span, now, policy)
     typical = _typical_days(policy)
     with uow.begin() as repos:
-        left = repos.metrics.stage_overruns(span.first, span.last, now, span.product, policy.version)
-        still = repos.metrics.open_overruns(span.first, span.last, now, span.product, policy.version, typical)
+        counts = repos.metrics.promise_counts(span.first, span.last, now, span.product)
+        found = repos.metrics.stage_figures(span.first, span.last, now, span.product, policy.version, typical)
+    if found.reviewed != sum(count.unkept for count in counts):
+        refresh_reviews(uow, span, now, policy)
+        with uow.begin() as repos:
+            found = repos.metrics.stage_figures(span.first, span.last, now, span.product, policy.version, typical)
+    left, still = found.left, found.still
     weekly: dict[tuple[date, int], list[float]] = defaultdict(lambda: [0, 0.0])  # promises, days over
     for overrun in left:
         tally = weekly[(week_of(overrun.promised_date), overrun.stage)]

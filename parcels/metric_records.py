@@ -77,6 +77,15 @@ class OpenOverrun:
 
 
 @dataclass(frozen=True, slots=True)
+class StageFigures:
+    """Where the broken promises of a period lost time, and how many reviews of unkept promises were read."""
+
+    reviewed: int
+    left: list[StageOverrun]
+    still: list[OpenOverrun]
+
+
+@dataclass(frozen=True, slots=True)
 class ClaimedPromise:
     """An unkept promise its order's claim was made for."""
 

@@ -29,6 +29,7 @@ from parcels.metric_records import (
     OpenOverrun,
     PromiseCount,
     ReviewedPromise,
+    StageFigures,
     StageOverrun,
     StageParcel,
     UnkeptGroup,
@@ -780,20 +781,7 @@ class MemoryMetrics:
             tally[1] += r.fixed.owed or 0
         return [UnkeptGroup(*key, n, owed) for key, (n, owed) in groups.items()]
 
-    def stage_overruns(
-        self, first: date, last: date, now: datetime, product: str | None, policy_version: str
-    ) -> list[StageOverrun]:
-        groups: dict[tuple[date, str, int], list[Any]] = {}
-        for r in self._reviewed(first, last, now, product, policy_version):
-            if r.review.excluded_by:
-                continue
-            for stage, over in r.fixed.days_over.items():
-                tally = groups.setdefault((r.promised_date, r.product_code, stage), [0, 0.0])
-                tally[0] += 1
-                tally[1] += over
-        return [StageOverrun(*key, n, days) for key, (n, days) in groups.items()]
-
-    def open_overruns(
+    def stage_figures(
         self,
         first: date,
         last: date,
@@ -801,18 +789,32 @@ class MemoryMetrics:
         product: str | None,
         policy_version: str,
         typical_days: Mapping[tuple[str, int], float],
-    ) -> list[OpenOverrun]:
-        groups: dict[tuple[date, str, int], list[int]] = {}
+    ) -> StageFigures:
+        closed: dict[tuple[date, str, int], list[Any]] = {}
+        still: dict[tuple[date, str, int], list[int]] = {}
         at = int(now.timestamp())
-        for r in self._reviewed(first, last, now, product, policy_version):
-            stage, since = r.fixed.open_stage, r.fixed.open_from
-            if r.review.excluded_by or stage is None or since is None:
+        reviewed = self._reviewed(first, last, now, product, policy_version)
+        for r in reviewed:
+            if r.review.excluded_by:
                 continue
-            if since < at - int(typical_days[(r.product_code, stage)] * 86400):
-                tally = groups.setdefault((r.promised_date, r.product_code, stage), [0, 0])
+            for left, over in r.fixed.days_over.items():
+                tally = closed.setdefault((r.promised_date, r.product_code, left), [0, 0.0])
                 tally[0] += 1
-                tally[1] += since
-        return [OpenOverrun(*key, n, total) for key, (n, total) in groups.items()]
+                tally[1] += over
+            at_stage, since = r.fixed.open_stage, r.fixed.open_from
+            if (
+                at_stage is not None
+                and since is not None
+                and since < at - int(typical_days[(r.product_code, at_stage)] * 86400)
+            ):
+                counted = still.setdefault((r.promised_date, r.product_code, at_stage), [0, 0])
+                counted[0] += 1
+                counted[1] += since
+        return StageFigures(
+            len(reviewed),
+            [StageOverrun(*key, n, days) for key, (n, days) in closed.items()],
+            [OpenOverrun(*key, n, total) for key, (n, total) in still.items()],
+        )
 
     def claimed(
         self, first: date, last: date, now: datetime, product: str | None, policy_version: str

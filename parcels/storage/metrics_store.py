@@ -28,6 +28,7 @@ from parcels.metric_records import (
     OpenOverrun,
     PromiseCount,
     ReviewedPromise,
+    StageFigures,
     StageOverrun,
     StageParcel,
     UnkeptGroup,
@@ -68,13 +69,7 @@ class MetricsRepository(Protocol):
         """The reviewed unkept promises, counted per promised day, product, province, outcome and attempt."""
         ...
 
-    def stage_overruns(
-        self, first: date, last: date, now: datetime, product: str | None, policy_version: str
-    ) -> list[StageOverrun]:
-        """The broken promises' stages left behind that overran, per promised day, product and stage."""
-        ...
-
-    def open_overruns(
+    def stage_figures(
         self,
         first: date,
         last: date,
@@ -82,8 +77,9 @@ class MetricsRepository(Protocol):
         product: str | None,
         policy_version: str,
         typical_days: Mapping[tuple[str, int], float],
-    ) -> list[OpenOverrun]:
-        """The broken promises still at a stage longer than its typical days (per product and stage) at ``now``."""
+    ) -> StageFigures:
+        """The broken promises' stages that overran: left behind, per promised day, product and stage; and still at
+        a stage longer than its typical days (per product and stage) at ``now``. With how many reviews were read."""
         ...
 
     def claimed(
@@ -261,33 +257,7 @@ class SqlMetrics:
             tally[1] += Decimal(owed or 0)
         return [UnkeptGroup(*key, n, owed) for key, (n, owed) in groups.items()]
 
-    def stage_overruns(
-        self, first: date, last: date, now: datetime, product: str | None, policy_version: str
-    ) -> list[StageOverrun]:
-        u = UnkeptPromise
-        columns = [_OVER[stage] for stage in STAGES]
-        query = (
-            select(
-                u.promised_date,
-                u.product_code,
-                *(func.count(column) for column in columns),
-                *(func.sum(column) for column in columns),
-            )
-            .where(*_reviewed(first, last, now, product, policy_version), u.excluded_by.is_(None))
-            .group_by(u.promised_date, u.product_code)
-        )
-        overruns: list[StageOverrun] = []
-        for row in self._session.execute(query):
-            day, code, *figures = row
-            counts, sums = figures[: len(STAGES)], figures[len(STAGES) :]
-            overruns.extend(
-                StageOverrun(day, code, stage, int(n), float(total or 0))
-                for stage, n, total in zip(STAGES, counts, sums, strict=True)
-                if n
-            )
-        return overruns
-
-    def open_overruns(
+    def stage_figures(
         self,
         first: date,
         last: date,
@@ -295,8 +265,9 @@ class SqlMetrics:
         product: str | None,
         policy_version: str,
         typical_days: Mapping[tuple[str, int], float],
-    ) -> list[OpenOverrun]:
+    ) -> StageFigures:
         u = UnkeptPromise
+        broken = u.excluded_by.is_(None)
         at = int(now.timestamp())
         counts_from_before = case(
             *(
@@ -305,20 +276,34 @@ class SqlMetrics:
             ),
             else_=None,
         )
+        overran = and_(broken, u.open_from < counts_from_before)
+        left = [case((broken, _OVER[stage]), else_=None) for stage in STAGES]
         query = (
-            select(u.promised_date, u.product_code, u.open_stage, func.count(), func.sum(u.open_from))
-            .where(
-                *_reviewed(first, last, now, product, policy_version),
-                u.excluded_by.is_(None),
-                u.open_stage.is_not(None),
-                u.open_from < counts_from_before,
+            select(
+                u.promised_date,
+                u.product_code,
+                u.open_stage,
+                func.count(),
+                func.count(case((overran, 1), else_=None)),
+                func.sum(case((overran, u.open_from), else_=None)),
+                *(func.count(column) for column in left),
+                *(func.sum(column) for column in left),
             )
+            .where(*_reviewed(first, last, now, product, policy_version))
             .group_by(u.promised_date, u.product_code, u.open_stage)
         )
-        return [
-            OpenOverrun(day, code, int(stage or 0), int(n), int(total or 0))
-            for day, code, stage, n, total in self._session.execute(query)
-        ]
+        reviewed, still = 0, []
+        closed: dict[tuple[date, str, int], list[Any]] = {}
+        for day, code, stage, n, open_n, open_sum, *figures in self._session.execute(query):
+            reviewed += int(n)
+            if stage is not None and open_n:
+                still.append(OpenOverrun(day, code, int(stage), int(open_n), int(open_sum or 0)))
+            for left_stage, count, total in zip(STAGES, figures[: len(STAGES)], figures[len(STAGES) :], strict=True):
+                if count:
+                    tally = closed.setdefault((day, code, left_stage), [0, 0.0])
+                    tally[0] += int(count)
+                    tally[1] += float(total or 0)
+        return StageFigures(reviewed, [StageOverrun(*key, n, days) for key, (n, days) in closed.items()], still)
 
     def claimed(
         self, first: date, last: date, now: datetime, product: str | None, policy_version: str
