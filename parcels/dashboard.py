@@ -27,7 +27,7 @@ from parcels.conversation_records import ConversationDayRow, conversation_key
 from parcels.deadlines import add_business_days, business_days_between
 from parcels.detection_records import DetectedShipment
 from parcels.errors import Refused
-from parcels.metric_records import PromiseCount, ReviewedPromise, UnkeptGroup
+from parcels.metric_records import HandoffTiming, PromiseCount, ReviewedPromise, UnkeptGroup
 from parcels.outbox_records import Status
 from parcels.policy import Market, Policy
 from parcels.promise import days_late
@@ -497,23 +497,9 @@ def conversations(uow: UnitOfWork, span: Period, now: datetime, hours: AgentHour
     settled = _settled(talked, handed)
     allowed = hours.attend_within.total_seconds()
     reasons: dict[tuple[str, str, str], int] = defaultdict(int)
-    waits: dict[tuple[str, bool], list[float]] = defaultdict(list)
-    weekly: dict[tuple[date, str], list[int]] = defaultdict(lambda: [0, 0])  # counted, within
     for handoff in timings:
         reasons[(handoff.channel, handoff.language, handoff.reason)] += 1
-        asked, replied = handoff.requested_at, handoff.first_reply_at
-        starts = clock_start(asked, hours)
-        if replied is None:
-            if now - starts <= hours.attend_within:
-                continue  # still inside its time: neither within nor past it yet
-            within = False
-        else:
-            seconds = max(0.0, (replied - starts).total_seconds())
-            waits[(handoff.channel, starts == asked and hours.is_open(asked))].append(seconds)
-            within = seconds <= allowed
-        tally = weekly[(week_of(asked.astimezone(span.zone).date()), handoff.channel)]
-        tally[0] += 1
-        tally[1] += within
+    waits, weekly = _attendance(timings, span, now, hours)
     every_wait = [seconds for values in waits.values() for seconds in values]
     counted, attended = sum(t[0] for t in weekly.values()), sum(t[1] for t in weekly.values())
     conversations_, by_person = sum(t[0] for t in settled.values()), sum(t[1] for t in settled.values())
@@ -574,6 +560,31 @@ def conversations(uow: UnitOfWork, span: Period, now: datetime, hours: AgentHour
     }
 
 
+def _attendance(
+    timings: Sequence[HandoffTiming], span: Period, now: datetime, hours: AgentHours
+) -> tuple[dict[tuple[str, bool], list[float]], dict[tuple[date, str], list[int]]]:
+    """The seconds each answered request waited, per channel and whether it was asked in agents' hours; and per
+    week and channel, the requests whose time is up and those of them attended within it."""
+    allowed = hours.attend_within.total_seconds()
+    waits: dict[tuple[str, bool], list[float]] = defaultdict(list)
+    weekly: dict[tuple[date, str], list[int]] = defaultdict(lambda: [0, 0])  # counted, within
+    for handoff in timings:
+        asked, replied = handoff.requested_at, handoff.first_reply_at
+        starts = clock_start(asked, hours)
+        if replied is None:
+            if now - starts <= hours.attend_within:
+                continue  # still inside its time: neither within nor past it yet
+            within = False
+        else:
+            seconds = max(0.0, (replied - starts).total_seconds())
+            waits[(handoff.channel, starts == asked and hours.is_open(asked))].append(seconds)
+            within = seconds <= allowed
+        tally = weekly[(week_of(asked.astimezone(span.zone).date()), handoff.channel)]
+        tally[0] += 1
+        tally[1] += within
+    return waits, weekly
+
+
 def _settled(talked: Sequence[ConversationDayRow], handed: set[str]) -> dict[tuple[str, str], list[int]]:
     """Per channel and language (of its first day in the period): the conversations, and those handed to a person."""
     first_day: dict[str, ConversationDayRow] = {}
@@ -590,20 +601,33 @@ def _settled(talked: Sequence[ConversationDayRow], handed: set[str]) -> dict[tup
 
 def summary(uow: UnitOfWork, span: Period, now: datetime, policy: Policy, hours: AgentHours) -> dict[str, Any]:
     """The headline figures: on-time rate, broken promises, compensation owed and paid, notifications sent and
-    read, and the 95th percentile of the time to a person, in seconds."""
+    read, and the 95th percentile of the time to a person, in seconds. The same figures as the sections give,
+    read without the breakdowns the headline does not show."""
     counts, groups = _counted(uow, span, now, policy)
-    kept_and_broken = _promises(span, counts, groups)["totals"]
-    money_ = _compensation(uow, span, now, policy, hours, groups)["totals"]
-    sent = messages(uow, span)["totals"]
-    people = conversations(uow, span, now, hours, policy)["totals"]
+    with uow.begin() as repos:
+        claimed = repos.metrics.claimed(span.first, span.last, now, span.product, policy.version)
+        notified = repos.metrics.notification_counts(span.start, span.end)
+        timings = repos.metrics.handoff_timings(span.start, span.end)
+    kept = sum(count.kept for count in counts)
+    broken = sum(group.count for group in groups if not group.excluded)
+    zero = Decimal("0.00")
+    owed: dict[str, list[Decimal]] = {}
+    for group in groups:
+        owed.setdefault(policy.markets[group.market_code].currency, [zero, zero])[0] += _group_owed(group, now, policy)
+    for made in claimed:
+        if made.claim_status == str(ClaimStatus.PAID):
+            owed.setdefault(policy.markets[made.market_code].currency, [zero, zero])[1] += made.claim_amount
+    waits, weekly = _attendance(timings, span, now, hours)
+    every_wait = [seconds for values in waits.values() for seconds in values]
     return {
         "period": span.as_dict(),
-        "on_time_rate": kept_and_broken["on_time_rate"],
-        "broken": kept_and_broken["broken"],
-        "compensation": {
-            currency: {"owed": figures_["owed"], "paid": figures_["paid"]} for currency, figures_ in money_.items()
+        "on_time_rate": rate(kept, kept + broken),
+        "broken": broken,
+        "compensation": {currency: {"owed": money(o), "paid": money(p)} for currency, (o, p) in owed.items()},
+        "notifications": {
+            "sent": sum(n.count for n in notified if n.status in _SENT),
+            "read": sum(n.count for n in notified if n.status == str(Status.READ)),
         },
-        "notifications": {"sent": sent["sent"], "read": sent["read"]},
-        "time_to_person_p95_seconds": people["p95_seconds"],
-        "attended_within_limit_share": people["attended_share"],
+        "time_to_person_p95_seconds": percentile(every_wait, 0.95),
+        "attended_within_limit_share": rate(sum(t[1] for t in weekly.values()), sum(t[0] for t in weekly.values())),
     }
