@@ -59,7 +59,7 @@ class AgentHours:
             raise AgentHoursError("answer_within_business_days must be a whole number of days from 1 to 60")
         return cls(zone, hours, frozenset(closed), timedelta(minutes=minutes), days)
 
-    def _span(self, day: date) -> tuple[datetime, datetime] | None:
+    def day_span(self, day: date) -> tuple[datetime, datetime] | None:
         if day in self.closed_days or day.weekday() not in self.hours:
             return None
         opens, closes = self.hours[day.weekday()]
@@ -69,14 +69,14 @@ class AgentHours:
         )
 
     def is_open(self, moment: datetime) -> bool:
-        span = self._span(moment.astimezone(self.time_zone).date())
+        span = self.day_span(moment.astimezone(self.time_zone).date())
         return span is not None and span[0] <= moment < span[1]
 
     def next_opening(self, moment: datetime) -> datetime | None:
         """When agents are next at work from ``moment`` on (``moment`` itself when they are); None: never."""
         local = moment.astimezone(self.time_zone)
         for offset in range(0, 400):
-            span = self._span(local.date() + timedelta(days=offset))
+            span = self.day_span(local.date() + timedelta(days=offset))
             if span is not None and moment < span[1]:
                 return max(span[0], moment)
         return None

@@ -21,7 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from parcels.agent_hours import AgentHours
-from parcels.attendance import clock_start
+from parcels.attendance import ClockStarts
 from parcels.claim_records import ClaimStatus
 from parcels.conversation_records import ConversationDayRow, conversation_key
 from parcels.deadlines import add_business_days, business_days_between
@@ -568,9 +568,10 @@ def _attendance(
     allowed = hours.attend_within.total_seconds()
     waits: dict[tuple[str, bool], list[float]] = defaultdict(list)
     weekly: dict[tuple[date, str], list[int]] = defaultdict(lambda: [0, 0])  # counted, within
+    clock_start = ClockStarts(hours)
     for handoff in timings:
         asked, replied = handoff.requested_at, handoff.first_reply_at
-        starts = clock_start(asked, hours)
+        starts = clock_start(asked)
         if replied is None:
             if now - starts <= hours.attend_within:
                 continue  # still inside its time: neither within nor past it yet

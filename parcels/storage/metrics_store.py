@@ -277,6 +277,7 @@ class SqlMetrics:
             else_=None,
         )
         overran = and_(broken, u.open_from < counts_from_before)
+        # grouped in the order of ix_unkept_promises_stages, which holds every column read
         left = [case((broken, _OVER[stage]), else_=None) for stage in STAGES]
         query = (
             select(
@@ -413,7 +414,7 @@ class SqlMetrics:
             .where(Handoff.requested_at >= start, Handoff.requested_at < end)
             .order_by(Handoff.requested_at, Handoff.id)
         )
-        return [HandoffTiming(*row) for row in self._session.execute(query)]
+        return [HandoffTiming(*row) for row in self._session.connection().execute(query)]
 
     def requests_due(self, by: date, limit: int) -> list[HandoffTiming]:
         query = (
@@ -422,4 +423,4 @@ class SqlMetrics:
             .order_by(Handoff.answer_due_on, Handoff.id)
             .limit(limit)
         )
-        return [HandoffTiming(*row) for row in self._session.execute(query)]
+        return [HandoffTiming(*row) for row in self._session.connection().execute(query)]

@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from parcels.agent_hours import AgentHours, AgentHoursError
-from parcels.attendance import clock_start, overdue, waited
+from parcels.attendance import ClockStarts, clock_start, overdue, waited
 
 HOURS = AgentHours.parse({"time_zone": "Europe/Madrid", "hours": {"mon": "09:00-20:00", "tue": "09:00-20:00"}})
 MONDAY_NOON = datetime(2026, 12, 7, 11, tzinfo=UTC)  # 12:00 in Madrid
@@ -39,3 +41,11 @@ def test_the_law_figures_come_from_the_agents_file_and_are_bounded() -> None:
     for wrong in ({"attend_within_minutes": 0}, {"attend_within_minutes": "3"}, {"answer_within_business_days": 99}):
         with pytest.raises(AgentHoursError):
             AgentHours.parse(wrong)
+
+
+@given(minutes=st.lists(st.integers(0, 60 * 24 * 30), min_size=1, max_size=40))
+def test_clock_starts_for_many_requests_are_clock_start_for_each(minutes: list[int]) -> None:
+    starts = ClockStarts(HOURS)
+    for n in minutes:  # a month from Sunday 29 November 2026, in any order, several on one day
+        asked = datetime(2026, 11, 29, 7, tzinfo=UTC) + timedelta(minutes=n, seconds=n % 7)
+        assert starts(asked) == clock_start(asked, HOURS)

@@ -27,6 +27,8 @@ PROMISED = ['promised_date', 'product_code', 'province', 'first_attempt_at', 'de
 PROMISED_BEFORE = ['promised_date', 'product_code', 'destination_postal_code', 'first_attempt_at', 'deadline_at']
 UNKEPT_GROUPS = ['promised_date', 'product_code', 'province', 'market_code', 'excluded_by', 'attempted',
                  'policy_version', 'deadline_at', 'owed']
+UNKEPT_STAGES = ['promised_date', 'product_code', 'open_stage', 'policy_version', 'attempted', 'deadline_at',
+                 'excluded_by', 'open_from', *(f'over_{stage}' for stage in range(1, 8))]
 
 
 def _conversation_key(channel: str, recipient: str) -> str:
@@ -92,6 +94,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('shipment_id', name=op.f('pk_unkept_promises'))
     )
     op.create_index('ix_unkept_promises_groups', 'unkept_promises', UNKEPT_GROUPS, unique=False)
+    op.create_index('ix_unkept_promises_stages', 'unkept_promises', UNKEPT_STAGES, unique=False)
 
 
 def downgrade() -> None:
@@ -104,6 +107,7 @@ def downgrade() -> None:
     op.drop_index('ix_notifications_conversation_key', table_name='notifications')
     with op.batch_alter_table('notifications') as batch_op:
         batch_op.drop_column('conversation_key')
+    op.drop_index('ix_unkept_promises_stages', table_name='unkept_promises')
     op.drop_index('ix_unkept_promises_groups', table_name='unkept_promises')
     op.drop_table('unkept_promises')
     op.create_table('unkept_promises',
