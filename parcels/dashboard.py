@@ -27,7 +27,7 @@ from parcels.conversation_records import ConversationDayRow, conversation_key
 from parcels.deadlines import add_business_days, business_days_between
 from parcels.detection_records import DetectedShipment
 from parcels.errors import Refused
-from parcels.metric_records import HandoffTiming, PromiseCount, ReviewedPromise, UnkeptGroup
+from parcels.metric_records import HandoffClock, HandoffTiming, PromiseCount, ReviewedPromise, UnkeptGroup
 from parcels.outbox_records import Status
 from parcels.policy import Market, Policy
 from parcels.promise import days_late
@@ -181,11 +181,18 @@ def _counted(
     with uow.begin() as repos:
         counts = repos.metrics.promise_counts(span.first, span.last, now, span.product)
         groups = repos.metrics.unkept_groups(span.first, span.last, now, span.product, policy.version)
-    if sum(group.count for group in groups) != sum(count.unkept for count in counts):
-        refresh_reviews(uow, span, now, policy)
-        with uow.begin() as repos:
-            groups = repos.metrics.unkept_groups(span.first, span.last, now, span.product, policy.version)
-    return counts, groups
+    return counts, _reviewed_groups(uow, span, now, policy, groups, sum(count.unkept for count in counts))
+
+
+def _reviewed_groups(
+    uow: UnitOfWork, span: Period, now: datetime, policy: Policy, groups: list[UnkeptGroup], unkept: int
+) -> list[UnkeptGroup]:
+    """``groups`` if they count all ``unkept`` promises of the period; else the groups once those are reviewed."""
+    if sum(group.count for group in groups) == unkept:
+        return groups
+    refresh_reviews(uow, span, now, policy)
+    with uow.begin() as repos:
+        return repos.metrics.unkept_groups(span.first, span.last, now, span.product, policy.version)
 
 
 def _owed(
@@ -561,7 +568,7 @@ def conversations(uow: UnitOfWork, span: Period, now: datetime, hours: AgentHour
 
 
 def _attendance(
-    timings: Sequence[HandoffTiming], span: Period, now: datetime, hours: AgentHours
+    timings: Sequence[HandoffClock] | Sequence[HandoffTiming], span: Period, now: datetime, hours: AgentHours
 ) -> tuple[dict[tuple[str, bool], list[float]], dict[tuple[date, str], list[int]]]:
     """The seconds each answered request waited, per channel and whether it was asked in agents' hours; and per
     week and channel, the requests whose time is up and those of them attended within it."""
@@ -604,12 +611,15 @@ def summary(uow: UnitOfWork, span: Period, now: datetime, policy: Policy, hours:
     """The headline figures: on-time rate, broken promises, compensation owed and paid, notifications sent and
     read, and the 95th percentile of the time to a person, in seconds. The same figures as the sections give,
     read without the breakdowns the headline does not show."""
-    counts, groups = _counted(uow, span, now, policy)
+    with uow.begin() as repos:
+        totals = repos.metrics.promise_totals(span.first, span.last, now, span.product)
+        groups = repos.metrics.unkept_groups(span.first, span.last, now, span.product, policy.version)
+    groups = _reviewed_groups(uow, span, now, policy, groups, totals.unkept)
     with uow.begin() as repos:
         claimed = repos.metrics.claimed(span.first, span.last, now, span.product, policy.version)
         notified = repos.metrics.notification_counts(span.start, span.end)
-        timings = repos.metrics.handoff_timings(span.start, span.end)
-    kept = sum(count.kept for count in counts)
+        clocks = repos.metrics.handoff_clocks(span.start, span.end)
+    kept = totals.kept
     broken = sum(group.count for group in groups if not group.excluded)
     zero = Decimal("0.00")
     owed: dict[str, list[Decimal]] = {}
@@ -618,7 +628,7 @@ def summary(uow: UnitOfWork, span: Period, now: datetime, policy: Policy, hours:
     for made in claimed:
         if made.claim_status == str(ClaimStatus.PAID):
             owed.setdefault(policy.markets[made.market_code].currency, [zero, zero])[1] += made.claim_amount
-    waits, weekly = _attendance(timings, span, now, hours)
+    waits, weekly = _attendance(clocks, span, now, hours)
     every_wait = [seconds for values in waits.values() for seconds in values]
     return {
         "period": span.as_dict(),

@@ -24,6 +24,15 @@ class PromiseCount:
 
 
 @dataclass(frozen=True, slots=True)
+class PromiseTotals:
+    """The promises of a period: kept in time, still open, not kept."""
+
+    kept: int
+    open: int
+    unkept: int
+
+
+@dataclass(frozen=True, slots=True)
 class ReviewedPromise:
     """An unkept promise's review as it is stored: what of its figures never moves with the clock, and the
     shipment's facts the dashboard groups it by."""
@@ -133,6 +142,15 @@ class NotificationCount:
     locale: str
     status: str
     count: int
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffClock:
+    """When a person was asked for on a channel, and when an agent first wrote."""
+
+    channel: str
+    requested_at: datetime
+    first_reply_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,10 +24,12 @@ from parcels.handoff_records import ActionView, HandoffStatus, HandoffView, Note
 from parcels.metric_records import (
     ClaimedPromise,
     ClaimTiming,
+    HandoffClock,
     HandoffTiming,
     NotificationCount,
     OpenOverrun,
     PromiseCount,
+    PromiseTotals,
     ReviewedPromise,
     StageFigures,
     StageOverrun,
@@ -731,6 +733,10 @@ class MemoryMetrics:
             tally[0 if kept else 2 if self._unkept(row, now) else 1] += 1
         return [PromiseCount(*key, *tally) for key, tally in tallies.items()]
 
+    def promise_totals(self, first: date, last: date, now: datetime, product: str | None) -> PromiseTotals:
+        counts = self.promise_counts(first, last, now, product)
+        return PromiseTotals(sum(c.kept for c in counts), sum(c.open for c in counts), sum(c.unkept for c in counts))
+
     def to_review(
         self, first: date, last: date, now: datetime, policy_version: str, limit: int
     ) -> list[tuple[int, datetime | None]]:
@@ -895,6 +901,9 @@ class MemoryMetrics:
     def handoff_timings(self, start: datetime, end: datetime) -> list[HandoffTiming]:
         chosen = [v for v in self._state.handoffs.values() if start <= v.requested_at < end]
         return [self._timing(v) for v in sorted(chosen, key=lambda v: (v.requested_at, v.id))]
+
+    def handoff_clocks(self, start: datetime, end: datetime) -> list[HandoffClock]:
+        return [HandoffClock(t.channel, t.requested_at, t.first_reply_at) for t in self.handoff_timings(start, end)]
 
     def requests_due(self, by: date, limit: int) -> list[HandoffTiming]:
         chosen = [v for v in self._state.handoffs.values() if v.open and v.answer_due_on <= by]

@@ -23,10 +23,12 @@ from parcels.handoff_records import HandoffStatus
 from parcels.metric_records import (
     ClaimedPromise,
     ClaimTiming,
+    HandoffClock,
     HandoffTiming,
     NotificationCount,
     OpenOverrun,
     PromiseCount,
+    PromiseTotals,
     ReviewedPromise,
     StageFigures,
     StageOverrun,
@@ -52,6 +54,10 @@ DECIDED = (str(ClaimStatus.APPROVED), str(ClaimStatus.REJECTED))
 class MetricsRepository(Protocol):
     def promise_counts(self, first: date, last: date, now: datetime, product: str | None) -> list[PromiseCount]:
         """The promises due on ``first`` to ``last`` (local promised days), counted per day, product, province."""
+        ...
+
+    def promise_totals(self, first: date, last: date, now: datetime, product: str | None) -> PromiseTotals:
+        """The same promises, counted for the whole period."""
         ...
 
     def to_review(
@@ -114,6 +120,10 @@ class MetricsRepository(Protocol):
         """The handoffs asked for from ``start`` to ``end``, oldest first."""
         ...
 
+    def handoff_clocks(self, start: datetime, end: datetime) -> list[HandoffClock]:
+        """Their channels and clocks only."""
+        ...
+
     def requests_due(self, by: date, limit: int) -> list[HandoffTiming]:
         """The requests not yet handed back whose answer is due by ``by``, soonest first."""
         ...
@@ -124,6 +134,12 @@ def _in_period(first: date, last: date, product: str | None) -> list[ColumnEleme
     if product is not None:
         conditions.append(Shipment.product_code == product)
     return conditions
+
+
+def _kept_and_open(now: datetime) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    kept = func.sum(case((Shipment.first_attempt_at < Shipment.deadline_at, 1), else_=0))
+    still_open = func.sum(case((and_(Shipment.first_attempt_at.is_(None), Shipment.deadline_at > now), 1), else_=0))
+    return kept, still_open
 
 
 def _unkept_at(now: datetime) -> ColumnElement[bool]:
@@ -194,8 +210,7 @@ class SqlMetrics:
 
     def promise_counts(self, first: date, last: date, now: datetime, product: str | None) -> list[PromiseCount]:
         province = Shipment.province
-        kept = func.sum(case((Shipment.first_attempt_at < Shipment.deadline_at, 1), else_=0))
-        still_open = func.sum(case((and_(Shipment.first_attempt_at.is_(None), Shipment.deadline_at > now), 1), else_=0))
+        kept, still_open = _kept_and_open(now)
         query = (
             select(Shipment.promised_date, Shipment.product_code, province, kept, still_open, func.count())
             .where(*_in_period(first, last, product))
@@ -205,6 +220,12 @@ class SqlMetrics:
             PromiseCount(day, code, where, int(k or 0), int(o or 0), int(n) - int(k or 0) - int(o or 0))
             for day, code, where, k, o, n in self._session.execute(query)
         ]
+
+    def promise_totals(self, first: date, last: date, now: datetime, product: str | None) -> PromiseTotals:
+        kept, still_open = _kept_and_open(now)
+        row = self._session.execute(select(kept, still_open, func.count()).where(*_in_period(first, last, product)))
+        k, o, n = row.one()
+        return PromiseTotals(int(k or 0), int(o or 0), int(n) - int(k or 0) - int(o or 0))
 
     def to_review(
         self, first: date, last: date, now: datetime, policy_version: str, limit: int
@@ -415,6 +436,12 @@ class SqlMetrics:
             .order_by(Handoff.requested_at, Handoff.id)
         )
         return [HandoffTiming(*row) for row in self._session.connection().execute(query)]
+
+    def handoff_clocks(self, start: datetime, end: datetime) -> list[HandoffClock]:
+        query = select(Handoff.channel, Handoff.requested_at, Handoff.first_reply_at).where(
+            Handoff.requested_at >= start, Handoff.requested_at < end
+        )
+        return [HandoffClock(*row) for row in self._session.connection().execute(query)]
 
     def requests_due(self, by: date, limit: int) -> list[HandoffTiming]:
         query = (
