@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from parcels.conversation_records import notified_conversation
 from parcels.outbox_records import Channel, ConsentRecord, EarlyStatus, OutboxMessage, Status
 from parcels.storage.db import lock_for_writing, rowcount
 from parcels.storage.models import Consent, Customer, Notification, Shipment
@@ -143,7 +144,11 @@ class SqlOutbox:
         dialect = self._session.get_bind().dialect.name
         insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
         statement = insert(Notification).on_conflict_do_nothing(index_elements=["dedupe_key"])
-        self._session.connection().execute(statement, [dict(row) for row in rows])
+        # the reply conversation given here rather than by the column's default, which SQLAlchemy would call row by row
+        written = [
+            {**row, "conversation_key": notified_conversation(row["channel"], row.get("recipient"))} for row in rows
+        ]
+        self._session.connection().execute(statement, written)
 
     def get(self, notification_id: int) -> OutboxMessage | None:
         row = self._session.get(Notification, notification_id)
