@@ -50,7 +50,8 @@ def _sign_in(page, url: str, email: str) -> None:  # type: ignore[no-untyped-def
     page.goto(url)
     page.fill("#email", email)
     page.fill("#password", PASSWORD)
-    page.click("#sign-in")
+    with page.expect_navigation():  # the form's redirect must land before the page is used again
+        page.click("#sign-in")
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (scripts/system-deps.sh)")
@@ -132,7 +133,7 @@ def test_an_admin_reads_the_dashboard_changes_the_period_and_opens_a_stage(
 
             agent = browser.new_page()
             _sign_in(agent, f"{stack.web_url}/console/dashboard", "agent@example.com")
-            response = agent.reload()
+            response = agent.goto(f"{stack.web_url}/console/dashboard")
             assert response is not None and response.status == 403
             expect(agent.locator("[data-section]")).to_have_count(0)
             assert agent.request.get(f"{stack.web_url}/console/api/metrics/messages").status == 403
