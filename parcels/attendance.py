@@ -8,11 +8,14 @@ answer is due a number of business days after it was made, in the calendar of th
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime, timedelta
 
 from parcels.agent_hours import AgentHours
 from parcels.deadlines import add_business_days, end_of_day
 from parcels.policy import Market
+
+QUARTER_HOUR = 900  # seconds
 
 
 def clock_start(requested_at: datetime, hours: AgentHours) -> datetime:
@@ -44,19 +47,38 @@ def answer_due(requested_at: datetime, market: Market, postal_code: str | None, 
 
 
 class ClockStarts:
-    """``clock_start`` for many requests at once: the agents' next opening after a closed day, or after a day's
-    closing, is worked out once per local day (the dashboard times tens of thousands of requests)."""
+    """``clock_start`` for many requests at once, on POSIX seconds (the dashboard times tens of thousands of
+    requests): what agents' hours say is worked out once per quarter of an hour of UTC, since local dates and
+    their offsets from UTC change only on quarter hours."""
 
     def __init__(self, hours: AgentHours) -> None:
         self._hours = hours
-        self._after_day: dict[date, datetime | None] = {}
+        self._days: dict[date, tuple[float, float, float | None]] = {}
+        self._quarters: dict[int, tuple[float, float, float | None]] = {}
 
-    def __call__(self, requested_at: datetime) -> datetime:
-        day = requested_at.astimezone(self._hours.time_zone).date()
-        span = self._hours.day_span(day)
-        if span is not None and requested_at < span[1]:
-            return max(requested_at, span[0])
-        if day not in self._after_day:
-            self._after_day[day] = self._hours.next_opening(end_of_day(day, self._hours.time_zone))
-        opening = self._after_day[day]
-        return requested_at if opening is None else max(requested_at, opening)
+    def __call__(self, requested_at: float) -> tuple[float, bool]:
+        """When the wait for a request made at ``requested_at`` starts counting, and whether agents were at work
+        when it was made."""
+        quarter = int(requested_at // QUARTER_HOUR)
+        known = self._quarters.get(quarter)
+        if known is None:
+            known = self._quarters[quarter] = self._quarter(quarter)
+        opens, closes, after_day = known
+        if requested_at < opens:
+            return opens, False
+        if requested_at < closes:
+            return requested_at, True
+        return (requested_at if after_day is None else max(requested_at, after_day)), False
+
+    def _quarter(self, quarter: int) -> tuple[float, float, float | None]:
+        """The local day's opening and closing (both minus infinity on a closed day) and the next opening after it."""
+        day = datetime.fromtimestamp(quarter * QUARTER_HOUR, self._hours.time_zone).date()
+        if day not in self._days:
+            span = self._hours.day_span(day)
+            opening = self._hours.next_opening(end_of_day(day, self._hours.time_zone))
+            self._days[day] = (
+                -math.inf if span is None else span[0].timestamp(),
+                -math.inf if span is None else span[1].timestamp(),
+                None if opening is None else opening.timestamp(),
+            )
+        return self._days[day]

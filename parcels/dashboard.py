@@ -21,13 +21,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from parcels.agent_hours import AgentHours
-from parcels.attendance import ClockStarts
+from parcels.attendance import QUARTER_HOUR, ClockStarts
 from parcels.claim_records import ClaimStatus
 from parcels.conversation_records import ConversationDayRow, conversation_key
 from parcels.deadlines import add_business_days, business_days_between
 from parcels.detection_records import DetectedShipment
 from parcels.errors import Refused
-from parcels.metric_records import HandoffClock, HandoffTiming, PromiseCount, ReviewedPromise, UnkeptGroup
+from parcels.metric_records import HandoffClock, PromiseCount, PromiseTotals, ReviewedPromise, UnkeptGroup
 from parcels.outbox_records import Status
 from parcels.policy import Market, Policy
 from parcels.promise import days_late
@@ -184,6 +184,14 @@ def _counted(
     return counts, _reviewed_groups(uow, span, now, policy, groups, sum(count.unkept for count in counts))
 
 
+def _grouped(uow: UnitOfWork, span: Period, now: datetime, policy: Policy) -> tuple[PromiseTotals, list[UnkeptGroup]]:
+    """The period's promises totalled, and its unkept ones grouped, once every one of these has a current review."""
+    with uow.begin() as repos:
+        totals = repos.metrics.promise_totals(span.first, span.last, now, span.product)
+        groups = repos.metrics.unkept_groups(span.first, span.last, now, span.product, policy.version)
+    return totals, _reviewed_groups(uow, span, now, policy, groups, totals.unkept)
+
+
 def _reviewed_groups(
     uow: UnitOfWork, span: Period, now: datetime, policy: Policy, groups: list[UnkeptGroup], unkept: int
 ) -> list[UnkeptGroup]:
@@ -272,9 +280,9 @@ def stages(uow: UnitOfWork, span: Period, now: datetime, policy: Policy) -> dict
     """For the broken promises: which stages overran their typical days (``stage_days``), by how much, per week."""
     typical = _typical_days(policy)
     with uow.begin() as repos:
-        counts = repos.metrics.promise_counts(span.first, span.last, now, span.product)
+        totals = repos.metrics.promise_totals(span.first, span.last, now, span.product)
         found = repos.metrics.stage_figures(span.first, span.last, now, span.product, policy.version, typical)
-    if found.reviewed != sum(count.unkept for count in counts):
+    if found.reviewed != totals.unkept:
         refresh_reviews(uow, span, now, policy)
         with uow.begin() as repos:
             found = repos.metrics.stage_figures(span.first, span.last, now, span.product, policy.version, typical)
@@ -318,7 +326,7 @@ def stage_parcels(
     behind: list[tuple[float, str, str, date, int, Decimal, str]] = []
     days = Period(max(week, span.first), min(week + timedelta(days=6), span.last), span.product, span.zone)
     if days.first <= days.last:
-        _counted(uow, days, now, policy)
+        _grouped(uow, days, now, policy)  # their reviews current
         with uow.begin() as repos:
             rows = repos.metrics.stage_parcels(days.first, days.last, now, days.product, policy.version, stage)
         for row in rows:
@@ -360,7 +368,7 @@ def stage_parcels(
 
 def compensation(uow: UnitOfWork, span: Period, now: datetime, policy: Policy, hours: AgentHours) -> dict[str, Any]:
     """Per week and product: owed, claimed, granted, paid and expired unclaimed; claims' time to a decision."""
-    _, groups = _counted(uow, span, now, policy)
+    _, groups = _grouped(uow, span, now, policy)
     return _compensation(uow, span, now, policy, hours, groups)
 
 
@@ -496,17 +504,15 @@ def conversations(uow: UnitOfWork, span: Period, now: datetime, hours: AgentHour
     today = now.astimezone(span.zone).date()
     near = add_business_days(today, NEAR_DUE_BUSINESS_DAYS, market.holiday_country, None)
     with uow.begin() as repos:
-        timings = repos.metrics.handoff_timings(span.start, span.end)
+        clocks = repos.metrics.handoff_clocks(span.start, span.end)
+        reasons = repos.metrics.handoff_reasons(span.start, span.end)
         due = repos.metrics.requests_due(near, 200)
         talked = repos.conversation_days.days(span.first, span.last)
         senders = repos.conversation_days.handed_over(span.start, span.end) if talked else []
     handed = {conversation_key(sender) for sender in senders}
     settled = _settled(talked, handed)
     allowed = hours.attend_within.total_seconds()
-    reasons: dict[tuple[str, str, str], int] = defaultdict(int)
-    for handoff in timings:
-        reasons[(handoff.channel, handoff.language, handoff.reason)] += 1
-    waits, weekly = _attendance(timings, span, now, hours)
+    waits, weekly = _attendance(clocks, span, now, hours)
     every_wait = [seconds for values in waits.values() for seconds in values]
     counted, attended = sum(t[0] for t in weekly.values()), sum(t[1] for t in weekly.values())
     conversations_, by_person = sum(t[0] for t in settled.values()), sum(t[1] for t in settled.values())
@@ -515,7 +521,7 @@ def conversations(uow: UnitOfWork, span: Period, now: datetime, hours: AgentHour
         "totals": {
             "conversations": conversations_,
             "settled_without_a_person_share": rate(conversations_ - by_person, conversations_),
-            "handoffs": len(timings),
+            "handoffs": len(clocks),
             "answered": len(every_wait),
             "attended_within_limit": attended,
             "attended_share": rate(attended, counted),
@@ -533,7 +539,7 @@ def conversations(uow: UnitOfWork, span: Period, now: datetime, hours: AgentHour
             ),
             "reasons": table(
                 ("channel", "language", "reason", "handoffs"),
-                ((*key, n) for key, n in sorted(reasons.items())),
+                sorted(reasons),
             ),
             "time_to_person": table(
                 ("channel", "in_agents_hours", "answered", "p50_seconds", "p95_seconds", "limit_seconds"),
@@ -568,26 +574,30 @@ def conversations(uow: UnitOfWork, span: Period, now: datetime, hours: AgentHour
 
 
 def _attendance(
-    timings: Sequence[HandoffClock] | Sequence[HandoffTiming], span: Period, now: datetime, hours: AgentHours
+    clocks: Sequence[HandoffClock], span: Period, now: datetime, hours: AgentHours
 ) -> tuple[dict[tuple[str, bool], list[float]], dict[tuple[date, str], list[int]]]:
-    """The seconds each answered request waited, per channel and whether it was asked in agents' hours; and per
-    week and channel, the requests whose time is up and those of them attended within it."""
-    allowed = hours.attend_within.total_seconds()
+    """The seconds each answered request waited (to the millisecond), per channel and whether it was asked in
+    agents' hours; and per week and channel, the requests whose time is up and those of them attended within it."""
+    allowed, at = hours.attend_within.total_seconds(), now.timestamp()
     waits: dict[tuple[str, bool], list[float]] = defaultdict(list)
     weekly: dict[tuple[date, str], list[int]] = defaultdict(lambda: [0, 0])  # counted, within
     clock_start = ClockStarts(hours)
-    for handoff in timings:
+    weeks: dict[int, date] = {}  # per quarter hour of UTC, as local dates change only on quarter hours
+    for handoff in clocks:
         asked, replied = handoff.requested_at, handoff.first_reply_at
-        starts = clock_start(asked)
+        starts, in_hours = clock_start(asked)
         if replied is None:
-            if now - starts <= hours.attend_within:
+            if at - starts <= allowed:
                 continue  # still inside its time: neither within nor past it yet
             within = False
         else:
-            seconds = max(0.0, (replied - starts).total_seconds())
-            waits[(handoff.channel, starts == asked and hours.is_open(asked))].append(seconds)
+            seconds = round(max(0.0, replied - starts), 3)
+            waits[(handoff.channel, in_hours)].append(seconds)
             within = seconds <= allowed
-        tally = weekly[(week_of(asked.astimezone(span.zone).date()), handoff.channel)]
+        quarter = int(asked // QUARTER_HOUR)
+        if quarter not in weeks:
+            weeks[quarter] = week_of(datetime.fromtimestamp(quarter * QUARTER_HOUR, span.zone).date())
+        tally = weekly[(weeks[quarter], handoff.channel)]
         tally[0] += 1
         tally[1] += within
     return waits, weekly
@@ -611,10 +621,7 @@ def summary(uow: UnitOfWork, span: Period, now: datetime, policy: Policy, hours:
     """The headline figures: on-time rate, broken promises, compensation owed and paid, notifications sent and
     read, and the 95th percentile of the time to a person, in seconds. The same figures as the sections give,
     read without the breakdowns the headline does not show."""
-    with uow.begin() as repos:
-        totals = repos.metrics.promise_totals(span.first, span.last, now, span.product)
-        groups = repos.metrics.unkept_groups(span.first, span.last, now, span.product, policy.version)
-    groups = _reviewed_groups(uow, span, now, policy, groups, totals.unkept)
+    totals, groups = _grouped(uow, span, now, policy)
     with uow.begin() as repos:
         claimed = repos.metrics.claimed(span.first, span.last, now, span.product, policy.version)
         notified = repos.metrics.notification_counts(span.start, span.end)

@@ -32,6 +32,7 @@ def is_business_day(day: date, country: str, region: str | None) -> bool:
     return day.weekday() < 5 and day not in _holiday_calendar(country, region, day.year)
 
 
+@lru_cache(maxsize=16384)  # the dashboard dates thousands of claims and requests made on a few hundred days
 def add_business_days(start: date, days: int, country: str, region: str | None) -> date:
     """The ``days``-th business day after ``start`` (``start`` itself never counts)."""
     day = start
@@ -43,6 +44,7 @@ def add_business_days(start: date, days: int, country: str, region: str | None) 
     return day
 
 
+@lru_cache(maxsize=16384)
 def business_days_between(start: date, end: date, country: str, region: str | None) -> int:
     """How many business days come after ``start`` up to and including ``end`` (0 when ``end`` is not later)."""
     count, day = 0, start

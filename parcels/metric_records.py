@@ -146,11 +146,12 @@ class NotificationCount:
 
 @dataclass(frozen=True, slots=True)
 class HandoffClock:
-    """When a person was asked for on a channel, and when an agent first wrote."""
+    """When a person was asked for on a channel, and when an agent first wrote, in POSIX seconds (read by the
+    tens of thousands)."""
 
     channel: str
-    requested_at: datetime
-    first_reply_at: datetime | None
+    requested_at: float
+    first_reply_at: float | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -898,16 +898,26 @@ class MemoryMetrics:
             view.requested_at, view.first_reply_at, view.answer_due_on,
         )  # fmt: skip
 
-    def handoff_timings(self, start: datetime, end: datetime) -> list[HandoffTiming]:
-        chosen = [v for v in self._state.handoffs.values() if start <= v.requested_at < end]
-        return [self._timing(v) for v in sorted(chosen, key=lambda v: (v.requested_at, v.id))]
+    def _handoffs(self, start: datetime, end: datetime) -> list[HandoffView]:
+        return [v for v in self._state.handoffs.values() if start <= v.requested_at < end]
 
     def handoff_clocks(self, start: datetime, end: datetime) -> list[HandoffClock]:
-        return [HandoffClock(t.channel, t.requested_at, t.first_reply_at) for t in self.handoff_timings(start, end)]
+        return [
+            HandoffClock(v.channel, v.requested_at.timestamp(), _posix_seconds(v.first_reply_at))
+            for v in self._handoffs(start, end)
+        ]
+
+    def handoff_reasons(self, start: datetime, end: datetime) -> list[tuple[str, str, str, int]]:
+        counted = Counter((v.channel, v.language, str(v.reason)) for v in self._handoffs(start, end))
+        return [(*key, n) for key, n in counted.items()]
 
     def requests_due(self, by: date, limit: int) -> list[HandoffTiming]:
         chosen = [v for v in self._state.handoffs.values() if v.open and v.answer_due_on <= by]
         return [self._timing(v) for v in sorted(chosen, key=lambda v: (v.answer_due_on, v.id))][:limit]
+
+
+def _posix_seconds(moment: datetime | None) -> float | None:
+    return None if moment is None else moment.timestamp()
 
 
 class MemoryUnitOfWork:

@@ -9,12 +9,12 @@ the shipments without one (or of another policy) before a period is counted.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Float, and_, case, cast, extract, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -49,6 +49,7 @@ from parcels.storage.models import (
 from parcels.unkept import DAY
 
 DECIDED = (str(ClaimStatus.APPROVED), str(ClaimStatus.REJECTED))
+_UNIX_JULIAN_DAY = 2440587.5  # 1 January 1970, 00:00 UTC, as SQLite's julianday() counts
 
 
 class MetricsRepository(Protocol):
@@ -116,17 +117,25 @@ class MetricsRepository(Protocol):
         """Opt-outs recorded from ``start`` to ``end``, by channel."""
         ...
 
-    def handoff_timings(self, start: datetime, end: datetime) -> list[HandoffTiming]:
-        """The handoffs asked for from ``start`` to ``end``, oldest first."""
+    def handoff_clocks(self, start: datetime, end: datetime) -> list[HandoffClock]:
+        """The channels and clocks of the handoffs asked for from ``start`` to ``end``."""
         ...
 
-    def handoff_clocks(self, start: datetime, end: datetime) -> list[HandoffClock]:
-        """Their channels and clocks only."""
+    def handoff_reasons(self, start: datetime, end: datetime) -> list[tuple[str, str, str, int]]:
+        """Those handoffs counted by channel, language and reason."""
         ...
 
     def requests_due(self, by: date, limit: int) -> list[HandoffTiming]:
         """The requests not yet handed back whose answer is due by ``by``, soonest first."""
         ...
+
+
+def _posix_seconds(dialect: str) -> Callable[[Any], ColumnElement[float]]:
+    """A moment as seconds since 1970 in UTC, worked out by the database (to the millisecond on SQLite, which
+    keeps UTC times as text)."""
+    if dialect == "sqlite":
+        return lambda moment: (func.julianday(moment) - _UNIX_JULIAN_DAY) * 86400.0
+    return lambda moment: cast(extract("epoch", moment), Float)
 
 
 def _in_period(first: date, last: date, product: str | None) -> list[ColumnElement[bool]]:
@@ -429,19 +438,19 @@ class SqlMetrics:
         )
         return {channel: int(n) for channel, n in self._session.execute(query)}
 
-    def handoff_timings(self, start: datetime, end: datetime) -> list[HandoffTiming]:
-        query = (
-            select(*_HANDOFF_COLUMNS)
-            .where(Handoff.requested_at >= start, Handoff.requested_at < end)
-            .order_by(Handoff.requested_at, Handoff.id)
-        )
-        return [HandoffTiming(*row) for row in self._session.connection().execute(query)]
-
     def handoff_clocks(self, start: datetime, end: datetime) -> list[HandoffClock]:
-        query = select(Handoff.channel, Handoff.requested_at, Handoff.first_reply_at).where(
+        seconds = _posix_seconds(self._session.get_bind().dialect.name)
+        query = select(Handoff.channel, seconds(Handoff.requested_at), seconds(Handoff.first_reply_at)).where(
             Handoff.requested_at >= start, Handoff.requested_at < end
         )
-        return [HandoffClock(*row) for row in self._session.connection().execute(query)]
+        return [HandoffClock(*row) for row in self._session.connection().execute(query).all()]
+
+    def handoff_reasons(self, start: datetime, end: datetime) -> list[tuple[str, str, str, int]]:
+        keys = (Handoff.channel, Handoff.language, Handoff.reason)
+        query = (
+            select(*keys, func.count()).where(Handoff.requested_at >= start, Handoff.requested_at < end).group_by(*keys)
+        )
+        return [(channel, language, reason, int(n)) for channel, language, reason, n in self._session.execute(query)]
 
     def requests_due(self, by: date, limit: int) -> list[HandoffTiming]:
         query = (

@@ -48,4 +48,6 @@ def test_clock_starts_for_many_requests_are_clock_start_for_each(minutes: list[i
     starts = ClockStarts(HOURS)
     for n in minutes:  # a month from Sunday 29 November 2026, in any order, several on one day
         asked = datetime(2026, 11, 29, 7, tzinfo=UTC) + timedelta(minutes=n, seconds=n % 7)
-        assert starts(asked) == clock_start(asked, HOURS)
+        start, in_hours = starts(asked.timestamp())
+        assert start == clock_start(asked, HOURS).timestamp()
+        assert in_hours is (start == asked.timestamp() and HOURS.is_open(asked))
