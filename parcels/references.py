@@ -1,6 +1,6 @@
 """References a shopper can read out and an agent can type back: a letter for what it names (``C-`` a claim,
-``H-`` a request to be attended by a person), then eight characters from an alphabet without look-alikes
-(0/O, 1/I/L)."""
+``H-`` a request to be attended by a person, ``P-`` a request about a shopper's data), then eight characters
+from an alphabet without look-alikes (0/O, 1/I/L)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import secrets
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CLAIM = "C"
 REQUEST = "H"
+PRIVACY = "P"
 
 
 def new_reference(kind: str) -> str:

@@ -1,6 +1,7 @@
-"""``python -m parcels <command>``: migrate, demo data, the showcase, promise examples, file imports and staff.
+"""``python -m parcels <command>``: migrate, demo data, the showcase, promise examples, file imports, staff and
+shoppers' data requests (``tools.privacy_cli``).
 
-Exit codes: 0 done; 1 an import rejected some records (the valid ones are kept);
+Exit codes: 0 done; 1 an import rejected some records (the valid ones are kept), or an erasure was not confirmed;
 2 the command could not run (unreadable file, unreachable database, bad arguments...).
 """
 
@@ -26,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from parcels import json_input
 from parcels.ingest import IngestReport
 from parcels.policy import PolicyError
+from tools.privacy_cli import add_commands as add_privacy_commands
 
 CHUNK = 1000  # records per call of the ingestion use case
 
@@ -44,8 +46,9 @@ def _errors() -> tuple[type[BaseException], ...]:
         CommandError,
     ]
     from tools.demo import DemoError
+    from tools.privacy_cli import PrivacyCliError
 
-    errors.append(DemoError)
+    errors += [DemoError, PrivacyCliError]
     try:
         import psycopg
     except ImportError:  # pragma: no cover - psycopg is in the app environment
@@ -346,6 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="when the email has an account: fail (default), skip it, or update its name, role and password",
     )
     add.set_defaults(func=cmd_staff_add)
+    add_privacy_commands(commands)
     return parser
 
 

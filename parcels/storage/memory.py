@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from parcels.claim_records import ClaimStatus, ClaimView, Parcel, TransitionView
-from parcels.conversation_records import ConversationDayRow, NotifiedDay, notified_conversation
+from parcels.conversation_records import ConversationDayRow, NotifiedDay, conversation_key, notified_conversation
 from parcels.detection_records import Contact, DetectedShipment, Forecast, GrantedClaim
 from parcels.handoff_records import ActionView, HandoffStatus, HandoffView, NoteView, Reason
 from parcels.metric_records import (
@@ -38,14 +38,17 @@ from parcels.metric_records import (
 )
 from parcels.outbox_records import Channel, ConsentRecord, EarlyStatus, Kind, OutboxMessage, Status
 from parcels.policy import Grant, Policy
+from parcels.privacy_records import KeyKind, PrivacyRequestRow, RequestKind, Subject, SubjectKey
 from parcels.promise import arrival_horizon
 from parcels.shipment_records import IncomingEvent, NewShipment
 from parcels.staff_records import Role, StaffAccount, StaffMember
 from parcels.stages import EventKind, Stage
 from parcels.status import ordered
+from parcels.storage.conversation_archive import NEEDLES, transcript_entry
 from parcels.storage.detection_store import GRANTED
 from parcels.storage.metrics_store import DECIDED as _DECISIONS
 from parcels.storage.outbox_store import OPTED_OUT
+from parcels.storage.privacy_store import ERASED_CONVERSATION, KEPT_CLAIMS, sender_ids_of_phone
 from parcels.storage.repositories import DuplicateClaim, DuplicateHandoff
 from parcels.storage.staff_store import DuplicateStaff
 from parcels.storage.unit_of_work import Repositories
@@ -92,6 +95,9 @@ class MemoryState:
     progress_at: dict[int, datetime] = field(default_factory=dict)  # shipment id -> when its events last changed
     reviews: dict[int, ReviewedPromise] = field(default_factory=dict)  # shipment id -> its unkept promise's review
     conversation_days: dict[tuple[str, date], ConversationDayRow] = field(default_factory=dict)
+    erased_shipments: set[int] = field(default_factory=set)  # shipment ids whose shopper's data was erased
+    erased_claims: set[str] = field(default_factory=set)  # claim references kept without the person
+    privacy_requests: list[PrivacyRequestRow] = field(default_factory=list)
 
 
 class MemoryParcels:
@@ -916,8 +922,186 @@ class MemoryMetrics:
         return [self._timing(v) for v in sorted(chosen, key=lambda v: (v.answer_due_on, v.id))][:limit]
 
 
+class MemoryPrivacy:
+    """The shoppers of the registered shipments (``MemoryShipments.add``), known by their phones and emails."""
+
+    def __init__(self, state: MemoryState) -> None:
+        self._state = state
+
+    def _live(self) -> dict[str, tuple[int, NewShipment]]:
+        erased = self._state.erased_shipments
+        return {n: (i, new) for n, (i, new) in self._state.registered.items() if i not in erased}
+
+    def subject(self, key: SubjectKey) -> Subject:
+        live = self._live()
+        phones: set[str] = set()
+        emails: set[str] = set()
+        conversations: set[str] = set()
+        mine: set[str] = set()  # tracking numbers
+        if key.kind is KeyKind.PHONE:
+            phones.add(key.value)
+        elif key.kind is KeyKind.EMAIL:
+            emails.add(key.value)
+        elif key.kind is KeyKind.TRACKING_NUMBER:
+            mine |= {key.value} & live.keys()
+        elif key.kind is KeyKind.ORDER:
+            mine |= {n for n, (_, new) in live.items() if new.order_ref == key.value}
+        else:
+            conversations.add(key.value)
+            phone = key.value.removeprefix("whatsapp:")
+            if phone.startswith("+") and phone[1:].isdigit():
+                phones.add(phone)
+        for number in mine:
+            new = live[number][1]
+            phones |= {new.customer_phone} if new.customer_phone else set()
+            emails |= {new.customer_email.lower()} if new.customer_email else set()
+        for number, (_, new) in live.items():
+            if new.customer_phone in phones or (new.customer_email or "").lower() in emails:
+                mine.add(number)
+        for phone_ in phones:
+            conversations |= sender_ids_of_phone(phone_)
+        subject = Subject(
+            frozenset(), frozenset(phones), frozenset(emails), frozenset(live[n][0] for n in mine), frozenset(mine),
+            frozenset(live[n][1].order_ref or "" for n in mine) - {""}, frozenset(conversations),
+        )  # fmt: skip
+        return self.widened(subject, ())
+
+    def widened(self, subject: Subject, conversations: Collection[str]) -> Subject:
+        about = {
+            h.conversation
+            for h in self._state.handoffs.values()
+            if h.id not in self._erased_handoffs() and set(h.tracking_numbers) & subject.tracking_numbers
+        }
+        return dataclasses.replace(subject, conversations=subject.conversations | set(conversations) | about)
+
+    def _erased_handoffs(self) -> set[int]:
+        return {h.id for h in self._state.handoffs.values() if h.conversation.startswith(ERASED_CONVERSATION)}
+
+    def _handoffs(self, subject: Subject) -> list[HandoffView]:
+        erased = self._erased_handoffs()
+        return [
+            h for h in self._state.handoffs.values() if h.conversation in subject.conversations and h.id not in erased
+        ]
+
+    def _claims(self, subject: Subject) -> list[ClaimView]:
+        return [
+            c
+            for c in self._state.claims.values()
+            if self._state.shipment_of.get(c.reference) in subject.shipment_ids
+            and c.reference not in self._state.erased_claims
+        ]
+
+    def _notifications(self, subject: Subject) -> list[OutboxMessage]:
+        reached = subject.phones | subject.conversations
+        return [
+            n
+            for n in self._state.notifications.values()
+            if n.shipment_id in subject.shipment_ids or n.recipient in reached
+        ]
+
+    def records(self, subject: Subject) -> dict[str, list[dict[str, Any]]]:
+        shipments = [new for number, (_, new) in self._live().items() if number in subject.tracking_numbers]
+        people = {(n.customer_name, n.customer_phone, n.customer_email) for n in shipments}
+        keys = {conversation_key(c) for c in subject.conversations}
+        found: dict[str, list[dict[str, Any]]] = {
+            "customers": [{"name": a, "phone": b, "email": c} for a, b, c in sorted(people, key=str)],
+            "shipments": [
+                {"tracking_number": n.tracking_number, "order": n.order_ref, "city": n.city} for n in shipments
+            ],
+            "claims": [{"reference": c.reference, "status": str(c.status)} for c in self._claims(subject)],
+            "notifications": [{"message": n.kind, "to": n.recipient} for n in self._notifications(subject)],
+            "consents": [
+                {"phone": c.phone, "action": c.action} for c in self._state.consents if c.phone in subject.phones
+            ],
+            "handoffs": [
+                {"reference": h.reference, "notes": [n.text for n in self._state.handoff_notes.get(h.id, [])]}
+                for h in self._handoffs(subject)
+            ],
+            "conversation_days": [
+                {"day": d.day.isoformat()} for (key, _), d in self._state.conversation_days.items() if key in keys
+            ],
+        }
+        return {kind: rows for kind, rows in found.items() if rows}
+
+    def erase(self, subject: Subject, at: datetime) -> dict[str, int]:
+        state, erased = self._state, Counter[str]()
+        for h in self._handoffs(subject):
+            erased["handoff_notes"] += len(state.handoff_notes.pop(h.id, []))
+            resolved = h.resolved_at if not h.open else at
+            state.handoffs[h.id] = dataclasses.replace(
+                h, conversation=f"{ERASED_CONVERSATION}{h.id}", tracking_numbers=[], status=HandoffStatus.RESOLVED,
+                resolved_at=resolved,
+            )  # fmt: skip
+            erased["handoffs"] += 1
+        keys = {conversation_key(c) for c in subject.conversations}
+        for day in [k for k in state.conversation_days if k[0] in keys]:
+            del state.conversation_days[day]
+            erased["conversation_days"] += 1
+        for n in self._notifications(subject):
+            del state.notifications[n.id]
+            erased["notifications"] += 1
+        for c in self._claims(subject):
+            if str(c.status) in KEPT_CLAIMS:
+                state.claims[c.reference] = dataclasses.replace(c, order_key=f"erased:{c.reference}")
+                state.erased_claims.add(c.reference)
+                erased["claims_kept_without_the_person"] += 1
+            else:
+                del state.claims[c.reference]
+                state.steps.pop(c.reference, None)
+                erased["claims"] += 1
+        for index, consent in enumerate(state.consents):
+            if consent.phone in subject.phones:
+                state.consents[index] = dataclasses.replace(consent, phone="", text="")
+                erased["consents_kept_without_the_person"] += 1
+        for number in subject.tracking_numbers & self._live().keys():
+            shipment_id, new = state.registered[number]
+            state.registered[number] = (
+                shipment_id,
+                dataclasses.replace(
+                    new, order_ref=None, city=None, customer_name="", customer_phone=None, customer_email=None,
+                    postal_code=new.postal_code[:2] + "000",
+                ),
+            )  # fmt: skip
+            state.erased_shipments.add(shipment_id)
+            erased["shipments_kept_without_the_person"] += 1
+        return dict(erased)
+
+    def record_request(
+        self, reference: str, kind: RequestKind, key: SubjectKey, actor: str, ground: str, outcome: dict[str, int],
+        at: datetime,
+    ) -> PrivacyRequestRow:  # fmt: skip
+        row = PrivacyRequestRow(
+            len(self._state.privacy_requests) + 1, reference, kind, key.kind, key.masked, actor, ground, outcome, at
+        )
+        self._state.privacy_requests.append(row)
+        return row
+
+    def requests(self, limit: int) -> list[PrivacyRequestRow]:
+        return sorted(self._state.privacy_requests, key=lambda r: (r.at, r.id), reverse=True)[:limit]
+
+
 def _posix_seconds(moment: datetime | None) -> float | None:
     return None if moment is None else moment.timestamp()
+
+
+class MemoryConversationArchive:
+    """Conversations as lists of events (``sender -> [(type_name, timestamp, intent, action, data)]``)."""
+
+    def __init__(self, events: dict[str, list[tuple[str, float, str | None, str | None, str]]] | None = None) -> None:
+        self.events = events if events is not None else {}
+
+    def mentioning(self, texts: Collection[str]) -> set[str]:
+        wanted = [t for t in texts if t][:NEEDLES]
+        return {s for s, rows in self.events.items() if any(t in row[4] for row in rows for t in wanted)}
+
+    def existing(self, conversations: Collection[str]) -> set[str]:
+        return {s for s in conversations if self.events.get(s)}
+
+    def transcripts(self, conversations: Collection[str]) -> dict[str, list[dict[str, Any]]]:
+        return {s: [transcript_entry(*row) for row in self.events[s]] for s in sorted(self.existing(conversations))}
+
+    def erase(self, conversations: Collection[str]) -> int:
+        return sum(len(self.events.pop(s, [])) for s in conversations)
 
 
 class MemoryUnitOfWork:
@@ -945,6 +1129,7 @@ class MemoryUnitOfWork:
             detection=MemoryDetection(working),
             metrics=MemoryMetrics(working),
             conversation_days=MemoryConversationDays(working),
+            privacy=MemoryPrivacy(working),
         )
         self.state = working
         self.commits += 1

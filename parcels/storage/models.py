@@ -133,6 +133,8 @@ class Shipment(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when the columns above last changed
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=lambda: datetime.now(UTC))
+    # when its shopper's data was erased: no customer, order or town, the postal code cut to its province
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     customer: Mapped[Customer | None] = relationship(lazy="raise")
     events: Mapped[list[TrackingEvent]] = relationship(
@@ -200,6 +202,8 @@ class Claim(Base):
     note: Mapped[str | None] = mapped_column(String(500))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # when its shopper's data was erased: an accounting record (reference, amount, dates) without the person
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ClaimTransition(Base):
@@ -435,6 +439,8 @@ class Handoff(Base):
     reference: Mapped[str] = mapped_column(String(16))
     answer_due_on: Mapped[date] = mapped_column(Date)
     first_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # an agent's first message: the clock stops
+    # when its shopper's data was erased: its times and reference stay (the proof of attendance), not whose it was
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class HandoffNote(Base):
@@ -491,3 +497,25 @@ class StaffSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PrivacyRequest(Base):
+    """A request about one shopper's data (find, export, erase) and what came of it: kept, never edited. The key
+    is kept masked and as its SHA-256, never in full: the log of an erasure holds nothing of what was erased."""
+
+    __tablename__ = "privacy_requests"
+    __table_args__ = (
+        UniqueConstraint("reference", name="uq_privacy_requests_reference"),
+        Index("ix_privacy_requests_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))  # find | export | erase
+    key_kind: Mapped[str] = mapped_column(String(16))  # phone | email | tracking_number | order | conversation
+    key_masked: Mapped[str] = mapped_column(String(160))
+    key_digest: Mapped[str] = mapped_column(String(64), index=True)
+    actor: Mapped[str] = mapped_column(String(254))  # the staff member's email, or the operator's name
+    ground: Mapped[str] = mapped_column(String(500))  # the shopper's request it answers
+    outcome: Mapped[dict[str, int]] = mapped_column(JSON)  # records found, exported or erased, by kind
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

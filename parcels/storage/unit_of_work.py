@@ -28,6 +28,7 @@ from parcels.storage.outbox_store import (
     SqlEarlyStatuses,
     SqlOutbox,
 )
+from parcels.storage.privacy_store import PrivacyRepository, SqlPrivacy
 from parcels.storage.repositories import ClaimRepository, HandoffRepository, ParcelRepository, SqlClaims, SqlParcels
 from parcels.storage.shipment_store import ShipmentRepository, SqlShipments
 from parcels.storage.sign_in_store import SignInAttemptRepository, SqlSignInAttempts
@@ -53,6 +54,7 @@ class Repositories:
     detection: DetectionRepository
     metrics: MetricsRepository
     conversation_days: ConversationDayRepository
+    privacy: PrivacyRepository
 
 
 class UnitOfWork(Protocol):
@@ -89,6 +91,7 @@ class SqlUnitOfWork:
                 detection=SqlDetection(session),
                 metrics=SqlMetrics(session),
                 conversation_days=SqlConversationDays(session),
+                privacy=SqlPrivacy(session),
             )
 
     def begin(self) -> AbstractContextManager[Repositories]:

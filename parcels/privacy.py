@@ -1,0 +1,117 @@
+"""A shopper's data on request (GDPR articles 15, 17 and 20): find everything about one person from one key,
+export it, erase it; each request and its outcome in the audit log.
+
+What a person is found by: their phone number, email, a tracking number or order reference of theirs, or a
+conversation id (Rasa's sender id). From the key, storage widens once to their customer records and every phone,
+email, parcel and conversation of theirs; the tracker store adds the conversations in which any of those was
+written (a web chat has no phone number).
+
+Erasure deletes their conversations from the tracker store first (while the app database still says which they
+are: a failure half-way is finished by erasing again), then, in one transaction of the app database, deletes or
+strips the person from every record (``parcels.storage.privacy_store``) and logs the request. What must stay
+stays without the person: a granted claim is accounting (reference, amount, dates), a handoff's times prove how
+fast the shopper was attended, a consent record says what was agreed and when, a parcel's promise is counted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from parcels.errors import Refused
+from parcels.privacy_records import Holdings, PrivacyRequestRow, RequestKind, SubjectKey
+from parcels.references import PRIVACY, new_reference
+from parcels.storage.conversation_archive import ConversationArchive
+from parcels.storage.unit_of_work import UnitOfWork
+
+MAX_GROUND = 500
+MAX_ACTOR = 254
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A request done: its reference in the audit log, and what it found (or, for an erasure, what it erased)."""
+
+    reference: str
+    holdings: Holdings
+    erased: dict[str, int]
+
+
+def _checked(actor: str, ground: str) -> tuple[str, str]:
+    actor, ground = actor.strip(), " ".join(ground.split())
+    if not actor or len(actor) > MAX_ACTOR:
+        raise Refused(f"who asks is named in 1 to {MAX_ACTOR} characters")
+    if not ground or len(ground) > MAX_GROUND:
+        raise Refused(f"the shopper's request this answers is described in 1 to {MAX_GROUND} characters")
+    return actor, ground
+
+
+def _holdings(uow: UnitOfWork, archive: ConversationArchive, key: SubjectKey) -> Holdings:
+    with uow.begin() as repos:
+        subject = repos.privacy.subject(key)
+    written = subject.tracking_numbers | subject.phones | subject.emails
+    found = archive.mentioning(written) | archive.existing(subject.conversations)
+    with uow.begin() as repos:
+        subject = repos.privacy.widened(subject, found)
+        records = repos.privacy.records(subject)
+    transcripts = archive.transcripts(subject.conversations)
+    if transcripts:
+        records["conversations"] = [{"conversation": c, "events": events} for c, events in sorted(transcripts.items())]
+    return Holdings(subject, records)
+
+
+def _log(
+    uow: UnitOfWork, kind: RequestKind, key: SubjectKey, actor: str, ground: str, outcome: dict[str, int], at: datetime
+) -> str:
+    reference = new_reference(PRIVACY)
+    with uow.begin() as repos:
+        repos.privacy.record_request(reference, kind, key, actor, ground, outcome, at)
+    return reference
+
+
+def find(
+    uow: UnitOfWork, archive: ConversationArchive, key: SubjectKey, actor: str, ground: str, at: datetime
+) -> Answer:
+    """Everything we hold about the person ``key`` leads to, by kind of record."""
+    actor, ground = _checked(actor, ground)
+    holdings = _holdings(uow, archive, key)
+    return Answer(_log(uow, RequestKind.FIND, key, actor, ground, holdings.counts, at), holdings, {})
+
+
+def export(
+    uow: UnitOfWork, archive: ConversationArchive, key: SubjectKey, actor: str, ground: str, at: datetime
+) -> tuple[Answer, dict[str, Any]]:
+    """The same, and the document the shopper receives: every record, machine-readable (article 20)."""
+    actor, ground = _checked(actor, ground)
+    holdings = _holdings(uow, archive, key)
+    reference = _log(uow, RequestKind.EXPORT, key, actor, ground, holdings.counts, at)
+    document = {
+        "reference": reference,
+        "made_at": at.isoformat(),
+        "asked_by": {"kind": str(key.kind), "value": key.value},
+        "counts": holdings.counts,
+        "records": holdings.records,
+    }
+    return Answer(reference, holdings, {}), document
+
+
+def erase(
+    uow: UnitOfWork, archive: ConversationArchive, key: SubjectKey, actor: str, ground: str, at: datetime
+) -> Answer:
+    """Erase the person ``key`` leads to (article 17): what was found, and what of it was deleted or stripped."""
+    actor, ground = _checked(actor, ground)
+    holdings = _holdings(uow, archive, key)
+    conversations = archive.erase(holdings.subject.conversations)
+    reference = new_reference(PRIVACY)
+    with uow.begin() as repos:
+        erased = repos.privacy.erase(holdings.subject, at)
+        if conversations:
+            erased["conversation_events"] = conversations
+        repos.privacy.record_request(reference, RequestKind.ERASE, key, actor, ground, erased, at)
+    return Answer(reference, holdings, erased)
+
+
+def audit_log(uow: UnitOfWork, limit: int = 100) -> list[PrivacyRequestRow]:
+    with uow.begin() as repos:
+        return repos.privacy.requests(limit)
