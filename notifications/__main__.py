@@ -1,8 +1,10 @@
-"""``python -m notifications run|once|dry-run``: the notifier process.
+"""``python -m notifications run|once|dry-run|purge``: the notifier process.
 
 It finds broken, at-risk and late promises, writes each to the outbox once, and sends what
 is due. With ``TWILIO_ACCOUNT_SID`` and ``TWILIO_AUTH_TOKEN`` set it sends through Twilio;
 without them, messages go to a local sink (logged, and marked sent with a ``SINK...`` id).
+Once a day (UTC), ``run`` also purges the personal data past its time (``config/retention.yml``,
+``parcels.privacy.daily_purge``); ``purge`` does the day's purge now, if no process has yet.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from notifications.health import Health, start_health_server
 from notifications.outbox import Channel, Status, Unrenderable, render_row
 from notifications.quiet_hours import QuietHours
 from notifications.senders import Permanent, Sender, SinkSender, TwilioSender
+from parcels.privacy import daily_purge
+from parcels.retention import current_retention
+from parcels.storage.conversation_archive import SqlConversationArchive
 from parcels.storage.migrate import upgrade
 from parcels.storage.unit_of_work import SqlUnitOfWork, UnitOfWork
 from templates.renderer import set_source_provider
@@ -82,6 +87,19 @@ async def once(
     )
 
 
+async def purge_once_a_day(uow: UnitOfWork) -> None:
+    """The day's purge, if no notifier has started it yet; a failure is logged and tried again tomorrow."""
+    try:
+        done = await asyncio.to_thread(
+            daily_purge, uow, SqlConversationArchive(), current_retention(), datetime.now(UTC)
+        )
+    except Exception:
+        log.exception("the day's purge of data past its time failed; the next day's takes it up")
+        return
+    if done is not None:
+        log.info("purged what was past its time: %s", done or "nothing")
+
+
 def dry_run(uow: UnitOfWork, detect_settings: DetectSettings) -> None:
     now = datetime.now(UTC)
     report = detect(uow, now, settings=detect_settings, dry_run=True)
@@ -114,7 +132,7 @@ def dry_run(uow: UnitOfWork, detect_settings: DetectSettings) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m notifications", description=__doc__)
-    parser.add_argument("command", choices=["run", "once", "dry-run"])
+    parser.add_argument("command", choices=["run", "once", "dry-run", "purge"])
     parser.add_argument("--every", type=float, default=60.0, help="seconds between passes (run)")
     parser.add_argument(
         "--health-port",
@@ -125,11 +143,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     upgrade()
+    current_retention()  # a mistake in config/retention.yml stops the notifier now, not at the day's purge
     uow = SqlUnitOfWork()
     set_source_provider(source_provider(uow))
     detect_settings, dispatch_settings = settings_from_environment()
     if args.command == "dry-run":
         dry_run(uow, detect_settings)
+        return 0
+    if args.command == "purge":
+        done = daily_purge(uow, SqlConversationArchive(), current_retention(), datetime.now(UTC))
+        print("today's purge has run already" if done is None else f"purged: {done or 'nothing was past its time'}")
         return 0
     asyncio.run(serve(uow, args.command == "run", args.every, detect_settings, dispatch_settings, args.health_port))
     return 0
@@ -160,6 +183,8 @@ async def serve(
                     raise
                 health.failed(error)
                 log.exception("notifier pass failed; trying again in %.0f s", every)
+            if forever and not stop.is_set():
+                await purge_once_a_day(uow)
             if not forever or stop.is_set():
                 return
             with contextlib.suppress(TimeoutError):

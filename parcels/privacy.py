@@ -16,16 +16,18 @@ fast the shopper was attended, a consent record says what was agreed and when, a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from parcels.errors import Refused
 from parcels.privacy_records import Holdings, PrivacyRequestRow, RequestKind, SubjectKey
-from parcels.references import PRIVACY, new_reference
+from parcels.references import PRIVACY, PURGE, new_reference
+from parcels.retention import Kept, Retention
 from parcels.storage.conversation_archive import ConversationArchive
 from parcels.storage.unit_of_work import UnitOfWork
 
 MAX_GROUND = 500
+PURGE_BATCH = 500  # records per transaction
 MAX_ACTOR = 254
 
 
@@ -110,6 +112,44 @@ def erase(
             erased["conversation_events"] = conversations
         repos.privacy.record_request(reference, RequestKind.ERASE, key, actor, ground, erased, at)
     return Answer(reference, holdings, erased)
+
+
+def purge(
+    uow: UnitOfWork, archive: ConversationArchive, retention: Retention, now: datetime, batch: int = PURGE_BATCH
+) -> dict[str, int]:
+    """Delete, or strip the person from, every record past its time (``config/retention.yml``), kind by kind, in
+    transactions of at most ``batch`` records each: the chat's tables are never held for long. What was done, by
+    kind; a second purge at the same moment does nothing."""
+    done: dict[str, int] = {}
+    for kind, before in retention.cutoffs(now).items():
+        if kind is Kept.CONVERSATIONS:
+            while conversations := archive.expired(before.timestamp(), batch):
+                done["conversations"] = done.get("conversations", 0) + len(conversations)
+                archive.erase(conversations)
+        while True:
+            with uow.begin() as repos:
+                count = repos.privacy.purge(kind, before, now, batch)
+            if count:
+                name = "handoffs_without_the_shopper" if kind is Kept.CONVERSATIONS else str(kind)
+                done[name] = done.get(name, 0) + count
+            if count < batch:
+                break
+    return done
+
+
+def daily_purge(
+    uow: UnitOfWork, archive: ConversationArchive, retention: Retention, now: datetime
+) -> dict[str, int] | None:
+    """The day's purge (UTC), once whichever process gets to it first, logged as ``R-YYYYMMDD``; None when it was
+    started already. A purge cut short is finished by the next day's."""
+    reference = f"{PURGE}-{now.astimezone(UTC):%Y%m%d}"
+    with uow.begin() as repos:
+        if not repos.privacy.start_purge(reference, now):
+            return None
+    done = purge(uow, archive, retention, now)
+    with uow.begin() as repos:
+        repos.privacy.finish_purge(reference, done)
+    return done
 
 
 def audit_log(uow: UnitOfWork, limit: int = 100) -> list[PrivacyRequestRow]:

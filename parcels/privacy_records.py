@@ -32,6 +32,7 @@ class RequestKind(StrEnum):
     FIND = "find"
     EXPORT = "export"
     ERASE = "erase"
+    PURGE = "purge"  # the day's deletion of what is past its time (``parcels.retention``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +127,7 @@ class PrivacyRequestRow:
     id: int
     reference: str
     kind: RequestKind
-    key_kind: KeyKind
+    key_kind: KeyKind | None  # None: a purge
     key_masked: str
     actor: str
     ground: str

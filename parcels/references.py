@@ -11,6 +11,7 @@ ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CLAIM = "C"
 REQUEST = "H"
 PRIVACY = "P"
+PURGE = "R"  # a day's purge of what is past its time: R-20261206
 
 
 def new_reference(kind: str) -> str:

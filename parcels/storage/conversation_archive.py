@@ -15,7 +15,7 @@ import os
 from collections.abc import Collection
 from typing import Any, Protocol
 
-from sqlalchemy import Column, Engine, Float, Integer, MetaData, String, Table, Text, delete, inspect, or_, select
+from sqlalchemy import Column, Engine, Float, Integer, MetaData, String, Table, Text, delete, func, inspect, or_, select
 
 from parcels.storage.db import PROJECT_ROOT, make_engine, rowcount
 
@@ -52,6 +52,10 @@ class ConversationArchive(Protocol):
 
     def erase(self, conversations: Collection[str]) -> int:
         """Delete every event of ``conversations``; how many."""
+        ...
+
+    def expired(self, before: float, limit: int) -> list[str]:
+        """At most ``limit`` conversations whose last event is older than ``before`` (POSIX seconds)."""
         ...
 
 
@@ -125,3 +129,16 @@ class SqlConversationArchive:
             return 0
         with self._engine.begin() as connection:
             return rowcount(connection.execute(delete(EVENTS).where(EVENTS.c.sender_id.in_(list(conversations)))))
+
+    def expired(self, before: float, limit: int) -> list[str]:
+        if not self._present():
+            return []
+        query = (
+            select(EVENTS.c.sender_id)
+            .group_by(EVENTS.c.sender_id)
+            .having(func.max(EVENTS.c.timestamp) < before)
+            .order_by(EVENTS.c.sender_id)
+            .limit(limit)
+        )
+        with self._engine.connect() as connection:
+            return list(connection.scalars(query))

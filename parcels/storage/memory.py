@@ -40,6 +40,7 @@ from parcels.outbox_records import Channel, ConsentRecord, EarlyStatus, Kind, Ou
 from parcels.policy import Grant, Policy
 from parcels.privacy_records import KeyKind, PrivacyRequestRow, RequestKind, Subject, SubjectKey
 from parcels.promise import arrival_horizon
+from parcels.retention import Kept
 from parcels.shipment_records import IncomingEvent, NewShipment
 from parcels.staff_records import Role, StaffAccount, StaffMember
 from parcels.stages import EventKind, Stage
@@ -1026,12 +1027,7 @@ class MemoryPrivacy:
     def erase(self, subject: Subject, at: datetime) -> dict[str, int]:
         state, erased = self._state, Counter[str]()
         for h in self._handoffs(subject):
-            erased["handoff_notes"] += len(state.handoff_notes.pop(h.id, []))
-            resolved = h.resolved_at if not h.open else at
-            state.handoffs[h.id] = dataclasses.replace(
-                h, conversation=f"{ERASED_CONVERSATION}{h.id}", tracking_numbers=[], status=HandoffStatus.RESOLVED,
-                resolved_at=resolved,
-            )  # fmt: skip
+            erased["handoff_notes"] += self._strip_handoff(h, at)
             erased["handoffs"] += 1
         keys = {conversation_key(c) for c in subject.conversations}
         for day in [k for k in state.conversation_days if k[0] in keys]:
@@ -1054,17 +1050,80 @@ class MemoryPrivacy:
                 state.consents[index] = dataclasses.replace(consent, phone="", text="")
                 erased["consents_kept_without_the_person"] += 1
         for number in subject.tracking_numbers & self._live().keys():
-            shipment_id, new = state.registered[number]
-            state.registered[number] = (
-                shipment_id,
-                dataclasses.replace(
-                    new, order_ref=None, city=None, customer_name="", customer_phone=None, customer_email=None,
-                    postal_code=new.postal_code[:2] + "000",
-                ),
-            )  # fmt: skip
-            state.erased_shipments.add(shipment_id)
+            self._strip_shipment(number)
             erased["shipments_kept_without_the_person"] += 1
         return dict(erased)
+
+    def _strip_handoff(self, h: HandoffView, at: datetime) -> int:
+        notes = len(self._state.handoff_notes.pop(h.id, []))
+        self._state.handoffs[h.id] = dataclasses.replace(
+            h, conversation=f"{ERASED_CONVERSATION}{h.id}", tracking_numbers=[], status=HandoffStatus.RESOLVED,
+            resolved_at=h.resolved_at if not h.open else at,
+        )  # fmt: skip
+        return notes
+
+    def _strip_shipment(self, number: str) -> None:
+        state = self._state
+        shipment_id, new = state.registered[number]
+        state.registered[number] = (
+            shipment_id,
+            dataclasses.replace(
+                new, order_ref=None, city=None, customer_name="", customer_phone=None, customer_email=None,
+                postal_code=new.postal_code[:2] + "000",
+            ),
+        )  # fmt: skip
+        state.erased_shipments.add(shipment_id)
+
+    def purge(self, kind: Kept, before: datetime, at: datetime, limit: int) -> int:
+        state = self._state
+        if kind is Kept.CONVERSATIONS:
+            erased = self._erased_handoffs()
+            old = [h for h in state.handoffs.values() if h.id not in erased and h.requested_at < before][:limit]
+            for h in old:
+                self._strip_handoff(h, at)
+            return len(old)
+        if kind is Kept.CUSTOMERS:
+            numbers = [n for n, (_, new) in self._live().items() if new.paid_at < before][:limit]
+            for number in numbers:
+                self._strip_shipment(number)
+            return len(numbers)
+        gone: list[Any]
+        if kind is Kept.CONVERSATION_DAYS:
+            gone = [key for key in state.conversation_days if key[1] < before.date()][:limit]
+            for key in gone:
+                del state.conversation_days[key]
+        elif kind is Kept.NOTIFICATIONS:
+            gone = [n for n in state.notifications.values() if n.created_at < before][:limit]
+            for n in gone:
+                del state.notifications[n.id]
+        elif kind is Kept.HANDOFFS:
+            gone = [h for h in state.handoffs.values() if h.requested_at < before][:limit]
+            for h in gone:
+                del state.handoffs[h.id]
+                state.handoff_notes.pop(h.id, None)
+        elif kind is Kept.CLAIMS:
+            gone = [c for c in state.claims.values() if c.updated_at < before][:limit]
+            for c in gone:
+                del state.claims[c.reference]
+                state.steps.pop(c.reference, None)
+        else:
+            gone = [c for c in state.consents if c.at < before][:limit]
+            state.consents = [c for c in state.consents if c not in gone]
+        return len(gone)
+
+    def start_purge(self, reference: str, at: datetime) -> bool:
+        if any(r.reference == reference for r in self._state.privacy_requests):
+            return False
+        number = len(self._state.privacy_requests) + 1
+        row = PrivacyRequestRow(number, reference, RequestKind.PURGE, None, "", "notifier", "retention times", {}, at)
+        self._state.privacy_requests.append(row)
+        return True
+
+    def finish_purge(self, reference: str, outcome: dict[str, int]) -> None:
+        rows = self._state.privacy_requests
+        for index, row in enumerate(rows):
+            if row.reference == reference:
+                rows[index] = dataclasses.replace(row, outcome=outcome)
 
     def record_request(
         self, reference: str, kind: RequestKind, key: SubjectKey, actor: str, ground: str, outcome: dict[str, int],
@@ -1102,6 +1161,9 @@ class MemoryConversationArchive:
 
     def erase(self, conversations: Collection[str]) -> int:
         return sum(len(self.events.pop(s, [])) for s in conversations)
+
+    def expired(self, before: float, limit: int) -> list[str]:
+        return sorted(s for s, rows in self.events.items() if rows and max(row[1] for row in rows) < before)[:limit]
 
 
 class MemoryUnitOfWork:

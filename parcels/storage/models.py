@@ -500,8 +500,9 @@ class StaffSession(Base):
 
 
 class PrivacyRequest(Base):
-    """A request about one shopper's data (find, export, erase) and what came of it: kept, never edited. The key
-    is kept masked and as its SHA-256, never in full: the log of an erasure holds nothing of what was erased."""
+    """A request about one shopper's data (find, export, erase) and what came of it, or a day's purge of what is
+    past its time (no key; written when it starts, its outcome when it ends). The key is kept masked and as its
+    SHA-256, never in full: the log of an erasure holds nothing of what was erased."""
 
     __tablename__ = "privacy_requests"
     __table_args__ = (
@@ -511,10 +512,10 @@ class PrivacyRequest(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     reference: Mapped[str] = mapped_column(String(16))
-    kind: Mapped[str] = mapped_column(String(16))  # find | export | erase
-    key_kind: Mapped[str] = mapped_column(String(16))  # phone | email | tracking_number | order | conversation
-    key_masked: Mapped[str] = mapped_column(String(160))
-    key_digest: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # find | export | erase | purge
+    key_kind: Mapped[str | None] = mapped_column(String(16))  # phone | email | tracking_number | order | conversation
+    key_masked: Mapped[str | None] = mapped_column(String(160))
+    key_digest: Mapped[str | None] = mapped_column(String(64), index=True)
     actor: Mapped[str] = mapped_column(String(254))  # the staff member's email, or the operator's name
     ground: Mapped[str] = mapped_column(String(500))  # the shopper's request it answers
     outcome: Mapped[dict[str, int]] = mapped_column(JSON)  # records found, exported or erased, by kind

@@ -9,16 +9,19 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from sqlalchemy import String, cast, delete, func, literal, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from parcels.claim_records import ClaimStatus
 from parcels.conversation_records import conversation_key
 from parcels.handoff_records import HandoffStatus
 from parcels.policy import Market
 from parcels.privacy_records import KeyKind, PrivacyRequestRow, RequestKind, Subject, SubjectKey
+from parcels.retention import Kept
 from parcels.storage.db import rowcount
 from parcels.storage.models import (
     AgentAction,
+    Base,
     Claim,
     ClaimTransition,
     Consent,
@@ -63,6 +66,17 @@ class PrivacyRepository(Protocol):
     def requests(self, limit: int) -> list[PrivacyRequestRow]:
         """The audit log, newest first."""
         ...
+
+    def purge(self, kind: Kept, before: datetime, at: datetime, limit: int) -> int:
+        """Delete, or strip the person from, at most ``limit`` records of ``kind`` past their time (their moment
+        before ``before``); how many. Fewer than ``limit``: none is left."""
+        ...
+
+    def start_purge(self, reference: str, at: datetime) -> bool:
+        """Log the purge ``reference`` as started; False when it already was (by another process)."""
+        ...
+
+    def finish_purge(self, reference: str, outcome: dict[str, int]) -> None: ...
 
 
 def _iso(value: datetime | date | None) -> str | None:
@@ -274,17 +288,9 @@ class SqlPrivacy:
         s = self._session
         erased: dict[str, int] = {}
         handoffs = self._handoffs(subject)
-        ids = [h.id for h in handoffs]
-        if ids:
-            erased["handoff_notes"] = rowcount(s.execute(delete(HandoffNote).where(HandoffNote.handoff_id.in_(ids))))
-            s.execute(update(AgentAction).where(AgentAction.handoff_id.in_(ids)).values(detail=None))
-            for h in handoffs:
-                h.conversation = f"{ERASED_CONVERSATION}{h.id}"
-                h.tracking_numbers = []
-                h.erased_at = at
-                if h.status != str(HandoffStatus.RESOLVED):
-                    h.status, h.resolved_at = str(HandoffStatus.RESOLVED), at
-            erased["handoffs"] = len(ids)
+        if handoffs:
+            erased["handoff_notes"] = self._strip_handoffs(handoffs, at)
+            erased["handoffs"] = len(handoffs)
         keys = [conversation_key(c) for c in subject.conversations]
         if keys:
             days = delete(ConversationDay).where(ConversationDay.conversation_key.in_(keys))
@@ -308,18 +314,113 @@ class SqlPrivacy:
             consents = update(Consent).where(Consent.phone.in_(subject.phones)).values(phone="", text="")
             erased["consents_kept_without_the_person"] = rowcount(s.execute(consents))
         if subject.shipment_ids:
-            s.execute(
-                update(TrackingEvent).where(TrackingEvent.shipment_id.in_(subject.shipment_ids)).values(location=None)
-            )
-            for shipment in s.scalars(select(Shipment).where(Shipment.id.in_(subject.shipment_ids))):
-                shipment.customer_id, shipment.order_ref, shipment.destination_city = None, None, None
-                shipment.destination_postal_code = Market.province(shipment.destination_postal_code) + "000"
-                shipment.erased_at = at
+            self._strip_shipments(subject.shipment_ids, at)
             erased["shipments_kept_without_the_person"] = len(subject.shipment_ids)
-        s.flush()
         customers = delete(Customer).where(Customer.id.in_(subject.customer_ids))
         erased["customers"] = rowcount(s.execute(customers)) if subject.customer_ids else 0
         return {kind: n for kind, n in erased.items() if n}
+
+    def _strip_handoffs(self, handoffs: list[Handoff], at: datetime) -> int:
+        """Take the shopper out of ``handoffs``: their conversation, parcels, agents' notes and messages; resolve
+        the open ones. Their times and references stay. How many notes went."""
+        s, ids = self._session, [h.id for h in handoffs]
+        notes = rowcount(s.execute(delete(HandoffNote).where(HandoffNote.handoff_id.in_(ids))))
+        s.execute(update(AgentAction).where(AgentAction.handoff_id.in_(ids)).values(detail=None))
+        for h in handoffs:
+            h.conversation = f"{ERASED_CONVERSATION}{h.id}"
+            h.tracking_numbers = []
+            h.erased_at = at
+            if h.status != str(HandoffStatus.RESOLVED):
+                h.status, h.resolved_at = str(HandoffStatus.RESOLVED), at
+        s.flush()
+        return notes
+
+    # ---------------------------------------------------------------------------------------------- retention
+
+    def purge(self, kind: Kept, before: datetime, at: datetime, limit: int) -> int:
+        s = self._session
+        if kind is Kept.CONVERSATIONS:
+            old = select(Handoff).where(Handoff.erased_at.is_(None), Handoff.requested_at < before)
+            handoffs = list(s.scalars(old.order_by(Handoff.id).limit(limit)))
+            if handoffs:
+                self._strip_handoffs(handoffs, at)
+            return len(handoffs)
+        if kind is Kept.CONVERSATION_DAYS:
+            keys = s.execute(
+                select(ConversationDay.conversation_key, ConversationDay.day)
+                .where(ConversationDay.day < before.date())
+                .limit(limit)
+            ).all()
+            for key, day in keys:
+                s.execute(
+                    delete(ConversationDay).where(ConversationDay.conversation_key == key, ConversationDay.day == day)
+                )
+            return len(keys)
+        if kind is Kept.CUSTOMERS:
+            latest = func.coalesce(func.max(Shipment.paid_at), Customer.created_at)
+            query = (
+                select(Customer.id)
+                .outerjoin(Shipment, Shipment.customer_id == Customer.id)
+                .group_by(Customer.id, Customer.created_at)
+                .having(latest < before)
+                .limit(limit)
+            )
+            customers = frozenset(s.scalars(query))
+            if customers:
+                parcels = frozenset(s.scalars(select(Shipment.id).where(Shipment.customer_id.in_(customers))))
+                # their parcels' notifications, claims and handoffs keep their own times
+                self._strip_shipments(parcels, at)
+                s.execute(delete(Customer).where(Customer.id.in_(customers)))
+            return len(customers)
+        kept: dict[Kept, tuple[type[Base], InstrumentedAttribute[int], InstrumentedAttribute[datetime]]] = {
+            Kept.NOTIFICATIONS: (Notification, Notification.id, Notification.created_at),
+            Kept.HANDOFFS: (Handoff, Handoff.id, Handoff.requested_at),
+            Kept.CLAIMS: (Claim, Claim.id, Claim.updated_at),
+            Kept.CONSENTS: (Consent, Consent.id, Consent.at),
+        }
+        table, id_column, moment = kept[kind]
+        ids = list(s.scalars(select(id_column).where(moment < before).order_by(id_column).limit(limit)))
+        if not ids:
+            return 0
+        if kind is Kept.HANDOFFS:
+            s.execute(delete(HandoffNote).where(HandoffNote.handoff_id.in_(ids)))
+            s.execute(update(AgentAction).where(AgentAction.handoff_id.in_(ids)).values(handoff_id=None, detail=None))
+        if kind is Kept.CLAIMS:
+            s.execute(delete(ClaimTransition).where(ClaimTransition.claim_id.in_(ids)))
+        s.execute(delete(table).where(id_column.in_(ids)))
+        return len(ids)
+
+    def _strip_shipments(self, shipment_ids: Collection[int], at: datetime) -> None:
+        """No customer, order or town on the parcels, their postal codes cut to the province, their events
+        without places."""
+        s = self._session
+        if not shipment_ids:
+            return
+        s.execute(update(TrackingEvent).where(TrackingEvent.shipment_id.in_(shipment_ids)).values(location=None))
+        for shipment in s.scalars(select(Shipment).where(Shipment.id.in_(shipment_ids))):
+            shipment.customer_id, shipment.order_ref, shipment.destination_city = None, None, None
+            shipment.destination_postal_code = Market.province(shipment.destination_postal_code) + "000"
+            shipment.erased_at = at
+        s.flush()
+
+    def start_purge(self, reference: str, at: datetime) -> bool:
+        if self._session.scalar(select(PrivacyRequest.id).where(PrivacyRequest.reference == reference)) is not None:
+            return False
+        row = PrivacyRequest(
+            reference=reference, kind=str(RequestKind.PURGE), actor="notifier", ground="retention times", outcome={},
+            at=at,
+        )  # fmt: skip
+        try:
+            with self._session.begin_nested():
+                self._session.add(row)
+        except IntegrityError:  # another notifier started it a moment ago
+            return False
+        return True
+
+    def finish_purge(self, reference: str, outcome: dict[str, int]) -> None:
+        self._session.execute(
+            update(PrivacyRequest).where(PrivacyRequest.reference == reference).values(outcome=outcome)
+        )
 
     # ---------------------------------------------------------------------------------------------- the log
 
@@ -342,6 +443,6 @@ class SqlPrivacy:
 
 def _request_row(r: PrivacyRequest) -> PrivacyRequestRow:
     return PrivacyRequestRow(
-        r.id, r.reference, RequestKind(r.kind), KeyKind(r.key_kind), r.key_masked, r.actor, r.ground,
-        dict(r.outcome), r.at,
+        r.id, r.reference, RequestKind(r.kind), None if r.key_kind is None else KeyKind(r.key_kind),
+        r.key_masked or "", r.actor, r.ground, dict(r.outcome), r.at,
     )  # fmt: skip

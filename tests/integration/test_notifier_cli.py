@@ -22,9 +22,9 @@ UOW = SqlUnitOfWork()  # on the test database (DATABASE_URL)
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def notifier(*args: str) -> subprocess.CompletedProcess[str]:
+def notifier(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TWILIO_")}
-    env.update(PYTHONPATH=str(ROOT), QUIET_HOURS="03:00-03:01")  # no waiting for the morning in a test
+    env.update(PYTHONPATH=str(ROOT), QUIET_HOURS="03:00-03:01", **extra)  # no waiting for the morning in a test
     return subprocess.run(
         [sys.executable, "-m", "notifications", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
@@ -50,3 +50,19 @@ def test_dry_run_then_once(db: Engine) -> None:
     assert notifier("once").returncode == 0
     with session_scope() as session:
         assert len(session.scalars(select(Notification)).all()) == 1
+
+
+def test_purge_does_the_days_purge_once(db: Engine, tmp_path: Path) -> None:
+    conversations = f"sqlite:///{tmp_path / 'conversations.db'}"
+    first = notifier("purge", TRACKER_STORE_URL=conversations)
+    assert first.returncode == 0, first.stderr
+    assert "purged: nothing was past its time" in first.stdout
+    again = notifier("purge", TRACKER_STORE_URL=conversations)
+    assert again.returncode == 0 and "today's purge has run already" in again.stdout
+
+
+def test_a_wrong_retention_file_stops_the_notifier_at_start(db: Engine, tmp_path: Path) -> None:
+    wrong = tmp_path / "retention.yml"
+    wrong.write_text("conversations_days: forever\n", encoding="utf-8")
+    done = notifier("once", RETENTION_FILE=str(wrong))
+    assert done.returncode != 0 and "conversations_days must be a whole number" in done.stderr

@@ -4,7 +4,7 @@ audit log, with the conversations of a fake tracker store."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,6 +12,7 @@ from parcels import privacy
 from parcels.errors import Refused
 from parcels.outbox_records import ConsentRecord
 from parcels.privacy_records import KeyKind, RequestKind, SubjectKey, mask
+from parcels.retention import Retention
 from parcels.shipments import register_shipments
 from parcels.storage.memory import MemoryConversationArchive, MemoryUnitOfWork
 
@@ -100,3 +101,20 @@ def test_who_asks_and_why_are_required_and_bounded() -> None:
     with pytest.raises(Refused, match="request this answers"):
         privacy.erase(uow, archive, key, "dpo", "x" * 501, NOW)
     assert privacy.audit_log(uow) == []
+
+
+def test_the_purge_takes_what_is_past_its_time_and_the_day_s_runs_once() -> None:
+    uow = MemoryUnitOfWork()
+    with uow.begin() as repos:
+        repos.consents.add(ConsentRecord(ANA, "whatsapp", "service", "opt_in", "ALTA", NOW))
+        repos.consents.add(ConsentRecord(BEA, "whatsapp", "service", "opt_in", "ALTA", NOW + timedelta(days=30)))
+    archive = MemoryConversationArchive(
+        {"web-1": [("user", NOW.timestamp(), None, None, "{}")], "web-2": [("user", 4e9, None, None, "{}")]}
+    )
+    retention = Retention.parse({"conversations_days": 90, "consents_days": 1826})
+    later = NOW + timedelta(days=1827)
+    assert privacy.purge(uow, archive, retention, later, batch=1) == {"conversations": 1, "consents": 1}
+    assert archive.existing(["web-1", "web-2"]) == {"web-2"} and len(uow.state.consents) == 1
+    assert privacy.daily_purge(uow, archive, retention, later) == {}
+    assert privacy.daily_purge(uow, archive, retention, later) is None
+    assert [r.kind for r in privacy.audit_log(uow)] == [RequestKind.PURGE]

@@ -1,5 +1,5 @@
-"""privacy_requests: every request about a shopper's data (find, export, erase) and its outcome; shipments,
-claims and handoffs note when their shopper's data was erased from them
+"""privacy_requests: every request about a shopper's data (find, export, erase), and each day's purge of what is
+past its time, with its outcome; shipments, claims and handoffs note when their shopper's data was erased
 
 Revision ID: 0014
 Revises: 0013
@@ -24,9 +24,9 @@ def upgrade() -> None:
     sa.Column('id', BIG_ID, nullable=False),
     sa.Column('reference', sa.String(length=16), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
-    sa.Column('key_kind', sa.String(length=16), nullable=False),
-    sa.Column('key_masked', sa.String(length=160), nullable=False),
-    sa.Column('key_digest', sa.String(length=64), nullable=False),
+    sa.Column('key_kind', sa.String(length=16), nullable=True),
+    sa.Column('key_masked', sa.String(length=160), nullable=True),
+    sa.Column('key_digest', sa.String(length=64), nullable=True),
     sa.Column('actor', sa.String(length=254), nullable=False),
     sa.Column('ground', sa.String(length=500), nullable=False),
     sa.Column('outcome', sa.JSON(), nullable=False),
