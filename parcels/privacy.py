@@ -16,7 +16,7 @@ fast the shopper was attended, a consent record says what was agreed and when, a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from parcels.errors import Refused
@@ -150,6 +150,94 @@ def daily_purge(
     with uow.begin() as repos:
         repos.privacy.finish_purge(reference, done)
     return done
+
+
+@dataclass(frozen=True, slots=True)
+class HeldKind:
+    """One kind of record in a shopper's export: how many, held since when, and until when at the latest."""
+
+    kind: str
+    count: int
+    since: datetime | None
+    until: datetime | None  # None: until the shopper asks us to erase it
+    records: list[list[Field]]  # each record's fields with a value, as a page shows them
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One field of a record on the readable export: its name, its value, and how to show it: ``moment`` (an
+    aware datetime), ``day`` (a date), ``list`` (of lists of fields), ``flag`` or ``text``."""
+
+    name: str
+    value: Any
+    shape: str
+
+
+_DAYS = {"day", "promised_date", "answer_due_on"}
+
+
+def _field(name: str, value: Any) -> Field:
+    if isinstance(value, list):
+        return Field(
+            name, [_fields(item) if isinstance(item, dict) else [Field("", item, "text")] for item in value], "list"
+        )
+    if isinstance(value, bool):
+        return Field(name, value, "flag")
+    if name in _DAYS and value:
+        return Field(name, date.fromisoformat(str(value)[:10]), "day")
+    if (name.endswith("_at") or name in {"since", "at", "timestamp"}) and value is not None:
+        return Field(name, _moment(value), "moment")
+    if isinstance(value, dict):
+        return Field(name, ", ".join(f"{k}: {v}" for k, v in value.items()), "text")
+    return Field(name, value, "text")
+
+
+def _fields(record: dict[str, Any]) -> list[Field]:
+    return [_field(name, value) for name, value in record.items() if value not in (None, "", [], {})]
+
+
+# per kind of record: the field it is held since, the field its time runs from, and the time it is kept for
+_HELD = {
+    "customers": ("since", None, Kept.CUSTOMERS),
+    "shipments": ("paid_at", None, Kept.CUSTOMERS),
+    "claims": ("requested_at", "updated_at", Kept.CLAIMS),
+    "notifications": ("written_at", "written_at", Kept.NOTIFICATIONS),
+    "consents": ("at", "at", Kept.CONSENTS),
+    "handoffs": ("requested_at", "requested_at", Kept.CONVERSATIONS),
+    "conversation_days": ("day", "day", Kept.CONVERSATION_DAYS),
+}
+
+
+def _moment(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    moment = datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def held_kinds(holdings: Holdings, retention: Retention) -> list[HeldKind]:
+    """What the readable export says of each kind of record: since when we hold it and until when we will (its
+    retention from its latest moment; a customer's from their latest parcel)."""
+    latest_parcel = max(
+        (m for m in (_moment(p.get("paid_at")) for p in holdings.records.get("shipments", [])) if m), default=None
+    )
+    held: list[HeldKind] = []
+    for kind, records in holdings.records.items():
+        if kind == "conversations":
+            moments = [m for c in records for m in (_moment(e.get("timestamp")) for e in c["events"]) if m]
+            since, basis, kept = min(moments, default=None), max(moments, default=None), Kept.CONVERSATIONS
+        else:
+            since_field, basis_field, kept = _HELD[kind]
+            since = min((m for m in (_moment(r.get(since_field)) for r in records) if m), default=None)
+            bases = [m for m in (_moment(r.get(basis_field)) for r in records) if m] if basis_field else []
+            basis = max(bases, default=None) if basis_field else latest_parcel
+        days = retention.days.get(kept)
+        until = basis + timedelta(days=days) if basis is not None and days is not None else None
+        shown = [_fields(r) for r in records]
+        held.append(HeldKind(kind, len(records), since, until, shown))
+    return held
 
 
 def audit_log(uow: UnitOfWork, limit: int = 100) -> list[PrivacyRequestRow]:

@@ -49,6 +49,9 @@ def add_commands(commands: Any) -> None:
         action.add_argument("--by", default=getpass.getuser(), help="who asks (default: this user)")
         if name == "export":
             action.add_argument("--output", required=True, metavar="PATH", help="the JSON file to write")
+            action.add_argument(
+                "--language", choices=("es", "en"), help="of the readable page beside it (default: the shopper's)"
+            )
         if name == "erase":
             action.add_argument("--yes", action="store_true", help="erase without asking")
         action.set_defaults(func=func)
@@ -115,11 +118,23 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     key = _key(args)
     uow, archive = _stores()
-    answer, document = _run(privacy.export, uow, archive, key, args.by, args.ground, datetime.now(UTC))
+    at = datetime.now(UTC)
+    answer, document = _run(privacy.export, uow, archive, key, args.by, args.ground, at)
     path = Path(args.output)
     path.write_text(json.dumps(document, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
-    print(f"{answer.reference}: {sum(answer.holdings.counts.values())} records written to {path}")
+    page = path.with_suffix(".html")
+    page.write_text(readable_page(answer, args.language, at), encoding="utf-8")
+    print(f"{answer.reference}: {sum(answer.holdings.counts.values())} records written to {path} and {page}")
     return 0
+
+
+def readable_page(answer: Any, language: str | None, at: datetime) -> str:
+    from parcels.policy import current_policy
+    from parcels.retention import current_retention
+    from templates.privacy_page import readable_export
+
+    home = next(iter(current_policy().markets.values()))
+    return readable_export(answer.holdings, answer.reference, at, language, current_retention(), home.time_zone)
 
 
 def cmd_erase(args: argparse.Namespace) -> int:

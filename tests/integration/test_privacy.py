@@ -159,6 +159,15 @@ def test_the_export_holds_every_record_the_find_listed(shoppers, archive, tmp_pa
     found = privacy.find(UOW, archive, SubjectKey.parse("phone", LUCIA), WHO, WHY, NOW).holdings
     assert document["counts"] == found.counts and document["records"] == json.loads(json.dumps(found.records))
     assert document["asked_by"] == {"kind": "phone", "value": LUCIA} and document["reference"].startswith("P-")
+    page = out.with_suffix(".html").read_text(encoding="utf-8")
+    assert '<html lang="es">' in page and "Tus envíos (2 registros)" in page and "Lucía Martín" in page
+    assert "calle Mayor 5" in page and "where is LP00000000000102" in page and "Pablo" not in page
+    assert "Lo guardamos hasta, como muy tarde," in page and "de 2028" in page  # a customer: 2 years after a parcel
+
+    assert cli(["privacy", "export", "--email", "lucia@example.com", "--ground", WHY, "--output", str(out),
+                "--language", "en"]) == 0  # fmt: skip
+    page = out.with_suffix(".html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in page and "Your parcels (2 records)" in page and "We keep it until" in page
 
 
 def test_erasure_leaves_nothing_of_lucia_to_find_and_everyone_else_as_they_were(shoppers, archive) -> None:  # type: ignore[no-untyped-def]
