@@ -1,11 +1,12 @@
 """The staff console, at /console: sign-in, the dashboard, the template editor, the outbox, handed-over conversations,
-claims."""
+claims, shoppers' data requests."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from web.console import auth, claims, dashboard, editor, handoffs, outbox
+from parcels.storage.conversation_archive import SqlConversationArchive
+from web.console import auth, claims, dashboard, editor, handoffs, outbox, privacy
 from web.console.pages import PREFIX, security_headers
 from web.console.previews import PREVIEWS, Previews
 from web.console.sessions import setup_sessions
@@ -43,4 +44,6 @@ def create_console(
     app.add_routes(handoffs.routes)
     app.add_routes(claims.routes)
     app.add_routes(dashboard.routes)
+    app[privacy.ARCHIVE] = SqlConversationArchive()
+    app.add_routes(privacy.routes)
     return app
