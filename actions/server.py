@@ -22,6 +22,7 @@ from sanic import Sanic
 from sanic.worker.loader import AppLoader
 
 from actions.storage import UNIT_OF_WORK
+from parcels import log_masking
 from parcels.agent_hours import current_agent_hours
 from templates.renderer import set_source_provider
 from templates.versions import source_provider
@@ -29,6 +30,7 @@ from templates.versions import source_provider
 
 def start() -> None:
     """What every action server process installs before it serves."""
+    log_masking.install()
     set_source_provider(source_provider(UNIT_OF_WORK))
     current_agent_hours()
 

@@ -26,6 +26,7 @@ from notifications.health import Health, start_health_server
 from notifications.outbox import Channel, Status, Unrenderable, render_row
 from notifications.quiet_hours import QuietHours
 from notifications.senders import Permanent, Sender, SinkSender, TwilioSender
+from parcels import log_masking
 from parcels.privacy import daily_purge
 from parcels.retention import current_retention
 from parcels.storage.conversation_archive import SqlConversationArchive
@@ -142,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_masking.install()
     upgrade()
     current_retention()  # a mistake in config/retention.yml stops the notifier now, not at the day's purge
     uow = SqlUnitOfWork()

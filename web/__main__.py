@@ -7,6 +7,7 @@ import logging
 
 from aiohttp import web
 
+from parcels import log_masking
 from web.app import create_app
 from web.chat import QuietHealthChecks
 from web.inbox import HideInboxKeys
@@ -18,6 +19,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8080)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_masking.install()
     logging.getLogger("aiohttp.access").addFilter(HideInboxKeys())
     logging.getLogger("aiohttp.access").addFilter(QuietHealthChecks())
     web.run_app(create_app(), host=args.host, port=args.port, print=None)
