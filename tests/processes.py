@@ -60,6 +60,7 @@ class Stack:
     rest_token: str  # the REST channel's token (REST_CHANNEL_TOKEN)
     secrets: dict[str, str]  # CHAT_SESSION_SECRET and CHANNEL_IDENTITY_SECRET, shared by the processes
     processes: Processes  # rasa, actions, web: their pids, and a way to kill and restart one
+    tracker_store_url: str  # where rasa keeps the conversations (TRACKER_STORE_URL)
 
     @property
     def pids(self) -> dict[str, int]:
@@ -292,6 +293,7 @@ def _running_stack(logs: Path, twilio: TwilioLoopback) -> Iterator[Stack]:
             rest_token=rest_token,
             secrets=shared,
             processes=processes,
+            tracker_store_url=env["TRACKER_STORE_URL"],
         )
     finally:
         processes.stop_all()

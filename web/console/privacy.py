@@ -34,6 +34,20 @@ LOGGED = 100
 _UNAVAILABLE = "A database is unavailable; nothing was done. Try again."
 
 
+def counted(counts: dict[str, int]) -> str:
+    """'1 claim · 2 conversation days · 3 claims kept without the person', or 'nothing'."""
+    return " · ".join(f"{n} {_kind_words(kind, n)}" for kind, n in sorted(counts.items())) or "nothing"
+
+
+def _kind_words(kind: str, n: int) -> str:
+    words = kind.split("_")
+    if n == 1:  # the first plural word says how many: "claims kept ...", "conversation days"
+        plural = next((i for i, word in enumerate(words) if word.endswith("s")), None)
+        if plural is not None:
+            words[plural] = words[plural][:-1]
+    return " ".join(words)
+
+
 def _asked(form: Any) -> tuple[SubjectKey, str]:
     """The key and the ground a form names; Refused with what is wrong."""
     key = SubjectKey.parse(str(form.get("kind", ""))[:32], str(form.get("value", ""))[:200])
@@ -47,7 +61,7 @@ async def _page(request: web.Request, context: dict[str, Any], status: int = 200
         log.exception("console: reading the privacy log failed")
         logged = []
     base = dict.fromkeys(("found", "erased", "refused", "asked", "key"))
-    base |= {"kinds": [str(k) for k in KeyKind], "logged": logged, "confirmation": CONFIRMATION}
+    base |= {"kinds": [str(k) for k in KeyKind], "logged": logged, "confirmation": CONFIRMATION, "counted": counted}
     return await render(request, "privacy", {**base, **context}, status=status)
 
 
