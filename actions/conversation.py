@@ -17,7 +17,7 @@ from actions.replies import refusal_of
 from actions.storage import UNIT_OF_WORK
 from parcels.agent_hours import current_agent_hours
 from parcels.conversation_days import count_message
-from parcels.language import detect_language, language_hint
+from parcels.language import DEFAULT_LANGUAGE, detect_language, language_hint, requested_language
 from parcels.tracking_numbers import find_tracking_numbers
 
 log = logging.getLogger(__name__)
@@ -48,10 +48,11 @@ class ActionReadMessage(Action):
         if refused:  # a message the channel did not let through: its language from its excerpt, nothing else
             text = str((message.get("metadata") or {}).get("excerpt") or "")
         events: list[EventType] = []
-        language = detect_language(text)
-        if language is None and tracker.get_slot("language") is None:
+        asked = (message.get("intent") or {}).get("name") == "switch_language"
+        language = (requested_language(text) if asked else None) or detect_language(text)
+        if language is None and tracker.get_slot("language") is None:  # a first message that does not tell
             metadata = message.get("metadata") or {}
-            language = language_hint(metadata.get("language"))
+            language = language_hint(metadata.get("language")) or DEFAULT_LANGUAGE
         if language is not None and language != tracker.get_slot("language"):
             events.append(SlotSet("language", language))
         numbers = [] if refused else [candidate.number for candidate in find_tracking_numbers(text) if candidate.valid]

@@ -8,9 +8,9 @@ of the app.
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Dict, FrozenSet, Optional, Text, Union
+from typing import Dict, FrozenSet, Optional, Text, Tuple, Union
 
 import yaml
 
@@ -32,8 +32,9 @@ def normalize(text: Text) -> Text:
 @dataclass(frozen=True)
 class Match:
     action: Text  # opt_out | opt_in
-    language: Text  # the language of the list the keyword is in: es | en
+    language: Text  # the language of the first list the keyword is in
     keyword: Text  # the normalized phrase
+    languages: Tuple[Text, ...] = ()  # every list it is in, first first
 
 
 @dataclass(frozen=True)
@@ -47,10 +48,17 @@ class Keywords:
         if not normalized:
             return None
         for action in ACTIONS:
-            for language, phrases in self.phrases[action].items():
-                if normalized in phrases:
-                    return Match(action, language, normalized)
+            languages = tuple(lang for lang, phrases in self.phrases[action].items() if normalized in phrases)
+            if languages:
+                return Match(action, languages[0], normalized, languages)
         return None
+
+    @staticmethod
+    def in_language(match: Match, conversation_language: Optional[Text]) -> Match:
+        """The match confirmed in the conversation's language when the keyword is one of that language's."""
+        if conversation_language in match.languages and conversation_language != match.language:
+            return replace(match, language=conversation_language)
+        return match
 
     @staticmethod
     def response_name(match: Match) -> Text:

@@ -393,6 +393,19 @@ class TwilioWhatsAppInput(InputChannel):
             metadata["identity"] = identity.sign(self.identity_secret, identity.WHATSAPP_SENDER, sender, sid)
         return metadata
 
+    async def conversation_language(self, request: Request, sender: Text) -> Optional[Text]:
+        """The language the conversation is in, if the tracker store can say; None when it cannot."""
+        store = getattr(getattr(request.app.ctx, "agent", None), "tracker_store", None)
+        if store is None:
+            return None
+        try:
+            tracker = await store.retrieve(sender)
+        except Exception as error:  # a store that is down must not stop an opt-out: the first list's language
+            logger.warning("whatsapp: could not read the conversation's language: %s", error.__class__.__name__)
+            return None
+        language = tracker.get_slot("language") if tracker is not None else None
+        return language if isinstance(language, str) else None
+
     async def already_processed(self, request: Request, sender: Text, sid: Text) -> bool:
         """Whether the conversation already holds this message (a replay after the memory of deliveries)."""
         agent = getattr(request.app.ctx, "agent", None)
@@ -416,6 +429,8 @@ class TwilioWhatsAppInput(InputChannel):
         body = parameters.get("Body", "").strip()
         match = self.keywords.match(body)
         if match is not None:
+            if len(match.languages) > 1:
+                match = opt_out.Keywords.in_language(match, await self.conversation_language(request, sender))
             await self.record_consent(match, phone, channel, body, sid)
             text = confirmation(request, opt_out.Keywords.response_name(match), match.language)
             return twiml_of([{"text": text}], self.max_body)

@@ -1,71 +1,93 @@
-"""Which language a shopper writes in (Spanish or English), from the words of one message.
+"""Which language a shopper writes in, from one message: Spanish, Catalan, Galician, Basque or English.
 
-Short messages often carry no signal ("ok", a tracking number): then the answer is
-None and the conversation keeps the language it had.
+The words are read by py3langid (langid.py's model, shipped inside its wheel), restricted to the languages we
+speak; ``bench/language_id.py`` compares it with the alternatives on our own messages and says why it is the
+one. A message that carries no signal ("ok", a tracking number, one word several of our languages share) gives
+None, and the conversation keeps the language it had.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
+from functools import cache
+from typing import TYPE_CHECKING
 
-SPANISH_WORDS = frozenset(
-    """
-    a al algo alguien alguna aqui aun ayer ayuda bien buenas buenos busco como con cual cuando cuanto de del
-    dice dias dime donde dnd el ella en entonces entrega entregado entregar envio enviado es esta estan
-    este esto favor gracias hablar hace han has hasta hay hola hoy la las le lo los llega llegado llegar
-    llegara mas me mi mio mis muchas mucho nada necesito ni no nos numero o paquete para pedido pero persona por
-    porfa porque pq puede puedes q que quien quiero se seguimiento ser si sigue sin su sus tambien tarda
-    tengo todavia todo tu un una usted vale ya adios chao hasta luego mañana semana eres robot maquina
-    humano aduana aduanas reparto repartidor mensajero correos retraso tarde compensacion reclamar
-    reclamacion devolucion devuelto recibido recogida cuanto cuando donde estoy oye tio xq tb pls porfavor
-    buenas noches tardes mañanas saludos ok vale perfecto genial estupendo muchisimas
-    """.split()  # noqa: SIM905
-)
-ENGLISH_WORDS = frozenset(
-    """
-    a about am an and any anyone are arrive arrived arriving at be been bye can cheers could day days
-    delivered delivery did do does dont for from get good got has have hello help hey hi how i im is it its
-    it's just know late let me morning my no not now of on order package parcel please pls plz received
-    shipment shipped should still thank thanks thx the there this to track tracking u ur want was week
-    what whats when where wheres which who why will with would yet you your afternoon evening bot human
-    person real robot customs courier refund compensation claim returned stuck waiting number see later
-    goodbye great awesome ok okay cool
-    """.split()  # noqa: SIM905
-)
-_SHARED = SPANISH_WORDS & ENGLISH_WORDS
-_WORD = re.compile(r"[a-zñ']+")
+if TYPE_CHECKING:
+    from py3langid.langid import LanguageIdentifier
+
+SUPPORTED = ("es", "en", "ca", "gl", "eu")  # every language the catalogue and the assistant speak
+DEFAULT_LANGUAGE = "es"  # the market's, when nothing tells
+NAMES = {"es": "Español", "en": "English", "ca": "Català", "gl": "Galego", "eu": "Euskara"}
+
+# How sure the model must be before a message sets the language: a single word must be nearly certain (one
+# that several of our languages share, such as "hola" or "vale", never is); longer messages need less. Chosen
+# on tests/data/languages.yml: four words or more read right 99.4 in 100, shorter ones misread none.
+ONE_WORD_CONFIDENCE = 0.9
+SHORT_CONFIDENCE = 0.7  # two or three words
+CONFIDENCE = 0.4  # four words or more (five languages: a guess alone would be 0.2)
+_MAX_CHARS = 2_000  # what is read of one message: the start says the language
+
+_WITH_DIGITS = re.compile(r"\S*\d\S*")  # tracking numbers, postal codes, amounts: no language in them
+_WORD = re.compile(r"[^\W\d_]+(?:['’·.-][^\W\d_]+)*")
 
 
-def _plain(text: str) -> str:
-    """Lower case without accents (but keeping ñ), the way many shoppers type anyway."""
-    text = text.lower().replace("ñ", "\0")
-    text = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
-    return text.replace("\0", "ñ")
+@cache
+def _identifier() -> LanguageIdentifier:
+    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+
+    identifier = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
+    identifier.set_languages(list(SUPPORTED))
+    return identifier
+
+
+def words_of(text: str) -> list[str]:
+    """The words a language can be read from: no numbers, tracking numbers, emoji or punctuation."""
+    return _WORD.findall(_WITH_DIGITS.sub(" ", text[:_MAX_CHARS]))
+
+
+def ranked_languages(text: str) -> list[tuple[str, float]]:
+    """Our languages by how likely ``text`` is in each, best first (probabilities summing to 1)."""
+    words = words_of(text)
+    if not words:
+        return []
+    return [(str(code), float(p)) for code, p in _identifier().rank(" ".join(words).lower())]
 
 
 def detect_language(text: str) -> str | None:
-    """The language of ``text``: "es", "en", or None when the message does not tell."""
-    score = 0
-    if any(mark in text for mark in "¿¡ñÑáéíóúÁÉÍÓÚ"):
-        score += 2
-    for word in _WORD.findall(_plain(text)):
-        if word in _SHARED:
-            continue
-        if word in SPANISH_WORDS:
-            score += 1
-        elif word in ENGLISH_WORDS:
-            score -= 1
-    if score > 0:
-        return "es"
-    if score < 0:
-        return "en"
-    return None
+    """The language of ``text`` (one of SUPPORTED), or None when the message does not tell."""
+    words = words_of(text)
+    if not words:
+        return None
+    ranked = ranked_languages(text)
+    code, confidence = ranked[0]
+    needed = ONE_WORD_CONFIDENCE if len(words) == 1 else SHORT_CONFIDENCE if len(words) < 4 else CONFIDENCE
+    return code if confidence >= needed else None
 
 
 def language_hint(value: object) -> str | None:
-    """A language named by a channel (``es-ES``, ``en_GB``...), if it is one we speak."""
+    """A language named by a channel (``ca-ES``, ``en_GB``, ``ca-ES-valencia``...), if it is one we speak."""
     if not isinstance(value, str):
         return None
-    code = value.strip().lower()[:2]
-    return code if code in {"es", "en"} else None
+    code = re.split(r"[-_@.]", value.strip().lower(), maxsplit=1)[0]
+    return code if code in SUPPORTED else None
+
+
+# A shopper asking for a language names it: "en català, si us plau", "in English please", "euskaraz mesedez",
+# "fala en galego", "en castellano por favor". Accents are optional, as shoppers type them.
+_NAMED = {
+    "es": r"castellano|espa[nñ]ol|spanish|castell[aà]|espanyol|gaztelania(?:z|ra)?|castel[aá]n",
+    "en": r"english|ingl[eé]s|angl[eè]s|ingeles(?:ez|era|a)",
+    "ca": r"catal[aà]|catal[aá]n|valencià|valenciano|katalan(?:ez|era|a)",  # "Valencia" alone is the city
+    "gl": r"galego|gallego|galician|galiziera(?:z|ra)?",
+    "eu": r"euskara(?:z|ra)?|euskera|eusquera|basque|vasco|basc",
+}
+_NAMED_RE = {code: re.compile(rf"(?<!\w)(?:{names})(?!\w)", re.IGNORECASE) for code, names in _NAMED.items()}
+_ASKING_WORDS = 8  # longer messages that name a language are about something else
+
+
+def requested_language(text: str) -> str | None:
+    """The language a short message asks the conversation to switch to, if it names exactly one."""
+    if len(words_of(text)) > _ASKING_WORDS:
+        return None
+    named = [code for code, pattern in _NAMED_RE.items() if pattern.search(text[:_MAX_CHARS])]
+    return named[0] if len(named) == 1 else None

@@ -15,6 +15,8 @@ import holidays
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from parcels.language import SUPPORTED
+
 DEFAULT_POLICY_FILE = Path(__file__).resolve().parent.parent / "config" / "policy.yml"
 
 
@@ -24,6 +26,13 @@ class PolicyError(Exception):
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _named_in(where: str, names: dict[str, str], languages: list[str]) -> None:
+    """A name shoppers read must exist in every language they are answered in."""
+    missing = [language for language in languages if not names.get(language, "").strip()]
+    if missing:
+        raise ValueError(f"{where}.name: no name in {', '.join(missing)}")
 
 
 def _check_time_zone(name: str) -> str:
@@ -57,7 +66,8 @@ class ForceMajeure(_Strict):
 
 class Market(_Strict):
     code: str = ""
-    locale: str
+    locale: str  # the language when nothing tells which: one of ``languages``
+    languages: list[str] = []  # every language the market's shoppers are answered in (empty: only ``locale``)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     holiday_country: str
     time_zone: str
@@ -86,6 +96,19 @@ class Market(_Strict):
         unknown = sorted(set(self.region_by_province.values()) - known)
         if unknown:
             raise ValueError(f"regions without a holiday calendar: {', '.join(unknown)}")
+        return self
+
+    @model_validator(mode="after")
+    def _languages_spoken(self) -> Market:
+        if not self.languages:
+            object.__setattr__(self, "languages", [self.locale])
+        unknown = sorted(set(self.languages) - set(SUPPORTED))
+        if unknown:
+            raise ValueError(f"languages we do not speak: {', '.join(unknown)} (we speak {', '.join(SUPPORTED)})")
+        if self.locale not in self.languages:
+            raise ValueError(f"locale {self.locale!r} is not one of the market's languages")
+        for period in self.force_majeure:
+            _named_in(f"force_majeure {period.id}", period.name, self.languages)
         return self
 
     @staticmethod
@@ -180,10 +203,16 @@ class Policy(_Strict):
             object.__setattr__(product, "code", code)
             if product.market not in self.markets:
                 raise ValueError(f"products.{code}.market: unknown market {product.market!r}")
+            _named_in(f"products.{code}", product.name, self.markets[product.market].languages)
         return self
 
     def product(self, code: str) -> Product:
         return self.products[code]
+
+    @property
+    def languages(self) -> list[str]:
+        """Every language some market's shoppers are answered in, each once."""
+        return list(dict.fromkeys(language for market in self.markets.values() for language in market.languages))
 
     def market_of(self, product_code: str) -> Market:
         return self.markets[self.products[product_code].market]

@@ -19,13 +19,14 @@ from parcels.ingest import (
     required_text,
     valid_tracking_number,
 )
+from parcels.language import SUPPORTED
 from parcels.policy import Policy, current_policy
 from parcels.shipment_records import NewShipment
 from parcels.storage.unit_of_work import Repositories, UnitOfWork
 
 _PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
 _POSTAL_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{1,8}[A-Za-z0-9]$")
-_LOCALES = {"es", "en"}
+_LOCALES = set(SUPPORTED)
 
 
 CHANNELS = ("whatsapp", "sms", "web")

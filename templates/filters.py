@@ -34,12 +34,40 @@ def _localised(value: datetime, context: Context, time_zone: str | None) -> date
     return value.astimezone(ZoneInfo(zone)) if zone else value
 
 
+# Where CLDR's pattern is not what a local shop writes: Catalan "9 de desembre de 2026" (CLDR: "del 2026"; the
+# month's own form brings "de"/"d'": "9 d’abril"), and day-and-month in every locale.
+_PATTERNS = {
+    ("ca", "long"): "d MMMM 'de' y",
+    ("ca", "day"): "d MMMM",
+    ("es", "day"): "d 'de' MMMM",
+    ("gl", "day"): "d 'de' MMMM",
+    ("en", "day"): "MMMM d",
+}
+
+
+def _basque_date(value: date, format: str) -> str:
+    """Basque dates by its grammar, not CLDR's "2026(e)ko abenduaren 9(a)": "2026ko abenduaren 9a", "2025eko
+    martxoaren 11"; the year takes -eko after a consonant (…1 bat, …5 bost, …10 hamar…) and -ko after a vowel."""
+    month = format_date(value, "LLLL", locale="eu")
+    day = f"{value.day}" if value.day == 11 else f"{value.day}a"  # hamaika ends in -a already
+    day_month = f"{month}ren {day}"
+    if format == "day":
+        return day_month
+    year, last_two = value.year, value.year % 100
+    consonant = (year % 10 in (1, 5) and last_two != 11) or (year % 10 == 0 and (year // 10) % 2 == 1)
+    return f"{year}{'eko' if consonant else 'ko'} {day_month}"
+
+
 @pass_context
 def _date_filter(context: Context, value: date | datetime, format: str = "long", time_zone: str | None = None) -> str:
+    """A day in the message's locale: ``long`` (the default), ``day`` (day and month), CLDR's names or a pattern."""
     value = _defined(value)
     if isinstance(value, datetime):
         value = _localised(value, context, time_zone).date()
-    return format_date(value, format=format, locale=_locale(context))
+    locale = _locale(context)
+    if locale == "eu" and format in ("long", "day"):
+        return _basque_date(value, format)
+    return format_date(value, format=_PATTERNS.get((locale, format), format), locale=locale)
 
 
 @pass_context
@@ -50,7 +78,11 @@ def _time_filter(context: Context, value: datetime, format: str = "short", time_
 @pass_context
 def _datetime_filter(context: Context, value: datetime, format: str = "long", time_zone: str | None = None) -> str:
     moment = _localised(_defined(value), context, time_zone)
-    day = format_date(moment.date(), format=format, locale=_locale(context))
+    locale = _locale(context)
+    if locale == "eu" and format in ("long", "day"):
+        day = _basque_date(moment.date(), format)
+    else:
+        day = format_date(moment.date(), format=_PATTERNS.get((locale, format), format), locale=locale)
     return f"{day}, {format_time(moment, format='short', locale=_locale(context))}"
 
 

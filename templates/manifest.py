@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -77,6 +77,17 @@ def whatsapp_spec(message: str) -> dict[str, Any]:
 def is_session_reply(message: str) -> bool:
     """Free-form WhatsApp text, only sent inside the 24-hour window of a conversation."""
     return bool(whatsapp_spec(message).get("session"))
+
+
+def missing_locales(message: str, channel: str, languages: Iterable[str]) -> list[str]:
+    """Those of ``languages`` a message has no shipped template for on ``channel``: shoppers writing in them
+    would be answered in the market's default language."""
+    listed = manifest()[message]["locales"]
+    return [
+        language
+        for language in languages
+        if language not in listed or not (TEMPLATES_DIR / message_path(message, channel, language)).is_file()
+    ]
 
 
 def content_sid_env(message: str, locale: str) -> str | None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from parcels.language import SUPPORTED
 from parcels.privacy import held_kinds
 from parcels.privacy_records import Holdings
 from parcels.retention import Retention
 from templates.renderer import render_page
 
-LANGUAGES = ("es", "en")
+LANGUAGES = SUPPORTED
 
 
 def readable_export(

@@ -16,6 +16,7 @@ from typing import Any
 
 from jinja2 import TemplateNotFound
 
+from parcels.language import SUPPORTED
 from templates.budget import MAX_OUTPUT, MAX_SECONDS, TOO_SLOW, UnsafeTemplate, out_of_time, time_budget
 from templates.cache import clear_compiled, compiled
 from templates.filters import DEFAULT_LOCALE
@@ -83,6 +84,8 @@ def render_message(message: str, channel: str, locale: str, variables: Mapping[s
         try:
             template = env.get_template(message_path(message, channel, candidate))
         except TemplateNotFound:
+            if candidate in SUPPORTED:  # a language we speak, missing: the console's catalogue flags it too
+                log.warning("no %s template for %s/%s: answered in %s", candidate, message, channel, DEFAULT_LOCALE)
             continue
         return template.render({**variables, "locale": candidate}).strip()
     raise MissingTemplate(f"no template for {message}/{channel} in {locale} or {DEFAULT_LOCALE}")

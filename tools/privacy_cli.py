@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from parcels.errors import Refused
+from parcels.language import SUPPORTED
 from parcels.privacy_records import KeyKind, SubjectKey, mask
 
 KEY_OPTIONS = {
@@ -50,7 +51,7 @@ def add_commands(commands: Any) -> None:
         if name == "export":
             action.add_argument("--output", required=True, metavar="PATH", help="the JSON file to write")
             action.add_argument(
-                "--language", choices=("es", "en"), help="of the readable page beside it (default: the shopper's)"
+                "--language", choices=SUPPORTED, help="of the readable page beside it (default: the shopper's)"
             )
         if name == "erase":
             action.add_argument("--yes", action="store_true", help="erase without asking")

@@ -12,7 +12,7 @@ import dataclasses
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -131,6 +131,15 @@ class MemoryShipments:
 
     def stored_event_ids(self, event_ids: Iterable[str]) -> set[str]:
         return {event_id for event_id in event_ids if event_id in self._state.events}
+
+    def choose_language(self, phone: str, language: str) -> int:
+        chosen = {i: c for i, c in self._state.contacts.items() if c.phone == phone and c.locale != language}
+        for customer_id, contact in chosen.items():
+            self._state.contacts[customer_id] = replace(contact, locale=language)
+        for key, (customer_id, _) in list(self._state.inboxes.items()):
+            if customer_id in chosen:
+                self._state.inboxes[key] = (customer_id, language)
+        return len(chosen)
 
     def add_events(self, events: Sequence[tuple[int, IncomingEvent]], received_at: datetime) -> None:
         for shipment_id, event in events:

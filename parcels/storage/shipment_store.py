@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from parcels.shipment_records import IncomingEvent, NewShipment
@@ -32,6 +32,10 @@ class ShipmentRepository(Protocol):
 
     def add_events(self, events: Sequence[tuple[int, IncomingEvent]], received_at: datetime) -> None:
         """Store the events (each with its shipment's id) and refresh their shipments' progress."""
+        ...
+
+    def choose_language(self, phone: str, language: str) -> int:
+        """The language the customer with this phone asked to be written to in; how many records took it."""
         ...
 
 
@@ -84,6 +88,12 @@ class SqlShipments:
 
     def ids_of(self, tracking_numbers: Iterable[str]) -> dict[str, int]:
         return queries.shipment_ids(self._session, tracking_numbers)
+
+    def choose_language(self, phone: str, language: str) -> int:
+        changed = self._session.execute(
+            update(Customer).where(Customer.phone == phone, Customer.locale != language).values(locale=language)
+        )
+        return int(getattr(changed, "rowcount", 0) or 0)
 
     def stored_event_ids(self, event_ids: Iterable[str]) -> set[str]:
         return queries.existing_event_ids(self._session, event_ids)

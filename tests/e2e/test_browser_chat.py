@@ -49,6 +49,9 @@ def parcel(stack: Stack) -> str:
     [
         ("es", f"¿dónde está mi paquete {NUMBER}?", "en la aduana de importación en España"),
         ("en", f"where is my parcel {NUMBER}?", "at import customs in Spain"),
+        ("ca", f"on és el meu paquet {NUMBER}?", "a la duana d’importació a Espanya"),
+        ("gl", f"onde está o meu paquete {NUMBER}?", "na aduana de importación en España"),
+        ("eu", f"non dago nire paketea {NUMBER}?", "Espainiako inportazio-aduanan"),
     ],
 )
 def test_a_question_typed_in_the_chat_page_is_answered(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import shutil
 
 import pytest
 from markupsafe import escape
 from sqlalchemy import Engine
 
+import templates.manifest as manifest_module
 from parcels.staff import create_staff, verify_staff
 from parcels.storage.unit_of_work import SqlUnitOfWork
 from templates.manifest import manifest, samples, typed
@@ -393,3 +395,21 @@ async def test_operators_see_the_outbox_with_masked_numbers(client) -> None:  # 
     await client.post("/console/logout", data={"csrf_token": csrf_of(html)})
     await sign_in(client, MARKETER)
     assert (await client.get("/console/notifications")).status == 403
+
+
+async def test_the_catalogue_shows_every_language_and_flags_one_a_message_lacks(  # type: ignore[no-untyped-def]
+    client, tmp_path, monkeypatch
+) -> None:
+    await sign_in(client)
+    html = await (await client.get("/console/templates")).text()
+    for locale in ("es", "en", "ca", "gl", "eu"):
+        assert f"/console/templates/promise/sms/{locale}" in html
+    assert "tile--missing" not in html
+
+    shipped = tmp_path / "templates"
+    shutil.copytree(manifest_module.TEMPLATES_DIR, shipped)
+    (shipped / "messages" / "promise" / "sms.eu.j2").unlink()
+    monkeypatch.setattr(manifest_module, "TEMPLATES_DIR", shipped)
+    html = await (await client.get("/console/templates")).text()
+    assert html.count("tile tile--missing") == 1
+    assert 'title="Shoppers writing in eu are answered in the market' in html

@@ -8,6 +8,8 @@ import re
 import pytest
 from jinja2 import meta
 
+from parcels.language import SUPPORTED
+from parcels.policy import current_policy
 from templates.manifest import (
     NotAnApprovedTemplate,
     approved_body,
@@ -15,6 +17,7 @@ from templates.manifest import (
     content_variables,
     is_session_reply,
     manifest,
+    missing_locales,
     samples,
 )
 from templates.renderer import CHANNELS, TEMPLATES_DIR, environment, message_path, render_message
@@ -85,6 +88,17 @@ def test_the_words_exist_in_every_locale() -> None:
     locales = {locale for spec in manifest().values() for locale in spec["locales"]}
     for locale in locales:
         assert (MESSAGES_DIR / f"_words.{locale}.j2").is_file()
+
+
+def test_every_message_exists_in_every_language_the_markets_speak() -> None:
+    languages = current_policy().languages
+    assert set(languages) == set(SUPPORTED)
+    gaps = {(m, c): missing_locales(m, c, languages) for m, spec in manifest().items() for c in spec["channels"]}
+    assert {key: gap for key, gap in gaps.items() if gap} == {}
+
+
+def test_a_language_a_message_lacks_is_named() -> None:
+    assert missing_locales("promise", "sms", ["es", "ca", "fr"]) == ["fr"]
 
 
 # --- every sample in every channel ---------------------------------------------------

@@ -285,7 +285,7 @@ def _storm_in_madrid(raw: dict[str, Any]) -> None:
     raw["markets"]["ES"]["force_majeure"] = [
         {
             "id": "storm-madrid",
-            "name": {"es": "la tormenta", "en": "the storm"},
+            "name": {"es": "la tormenta", "en": "the storm", "ca": "la tempesta", "gl": "a tormenta", "eu": "ekaitza"},
             "first_day": date(2026, 12, 1),
             "last_day": date(2026, 12, 3),
             "provinces": ["28"],

@@ -1,9 +1,10 @@
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from templates.manifest import manifest, samples
-from templates.renderer import TEMPLATES_DIR, MissingTemplate, message_path, render_message, render_page
+from templates.renderer import TEMPLATES_DIR, MissingTemplate, message_path, render_message, render_page, render_source
 
 CASES = [
     (message, channel, locale)
@@ -53,3 +54,27 @@ def test_the_chat_page_escapes_what_it_is_given() -> None:
     html = render_page("chat", "en", {"rasa_url": '"><script>alert(1)</script>'})
     assert "<script>alert(1)</script>" not in html
     assert 'lang="en"' in html
+
+
+@pytest.mark.parametrize(
+    ("locale", "day", "long", "day_and_month", "money"),
+    [
+        ("es", date(2026, 12, 9), "9 de diciembre de 2026", "9 de diciembre", "2,00\xa0€"),
+        ("en", date(2026, 12, 9), "December 9, 2026", "December 9", "€2.00"),
+        ("ca", date(2026, 12, 9), "9 de desembre de 2026", "9 de desembre", "2,00\xa0€"),
+        ("ca", date(2026, 4, 9), "9 d’abril de 2026", "9 d’abril", "2,00\xa0€"),
+        ("gl", date(2026, 12, 9), "9 de decembro de 2026", "9 de decembro", "2,00\xa0€"),
+        ("eu", date(2026, 12, 9), "2026ko abenduaren 9a", "abenduaren 9a", "2,00\xa0€"),
+        ("eu", date(2025, 3, 11), "2025eko martxoaren 11", "martxoaren 11", "2,00\xa0€"),
+        ("eu", date(2030, 8, 1), "2030eko abuztuaren 1a", "abuztuaren 1a", "2,00\xa0€"),
+    ],
+)
+def test_each_locale_writes_dates_and_money_as_a_local_shop_does(
+    locale: str, day: date, long: str, day_and_month: str, money: str
+) -> None:
+    source = '{{ day | date }}|{{ day | date("day") }}|{{ amount | money }}'
+    assert render_source(source, "any", "web", locale, {"day": day, "amount": "2.00"}).split("|") == [
+        long,
+        day_and_month,
+        money,
+    ]

@@ -13,9 +13,10 @@ from typing import Any
 from aiohttp import web
 
 from parcels.check import shipment_variables
+from parcels.policy import current_policy
 from parcels.storage.unit_of_work import UnitOfWork
 from parcels.tracking_numbers import find_tracking_numbers
-from templates.manifest import manifest, samples
+from templates.manifest import manifest, missing_locales, samples
 from templates.versions import (
     MAX_SOURCE,
     PublishRefused,
@@ -92,9 +93,13 @@ def catalogue(uow: UnitOfWork) -> tuple[list[str], list[dict[str, Any]]]:
         {c for spec in manifest().values() for c in spec["channels"]}, key=["web", "whatsapp", "sms"].index
     )
     rows = []
+    languages = current_policy().languages
     for message, spec in manifest().items():
         cells: dict[str, list[dict[str, Any]]] = {channel: [] for channel in channels}
+        missing: dict[str, list[str]] = {}
         for channel in spec["channels"]:
+            if gaps := missing_locales(message, channel, languages):
+                missing[channel] = gaps
             for locale in spec["locales"]:
                 state = state_of(uow, message, channel, locale)
                 cells[channel].append(
@@ -105,7 +110,9 @@ def catalogue(uow: UnitOfWork) -> tuple[list[str], list[dict[str, Any]]]:
                         "draft": state.draft and version_view(state.draft, state.in_use),
                     }
                 )
-        rows.append({"message": message, "description": spec.get("description", ""), "cells": cells})
+        rows.append(
+            {"message": message, "description": spec.get("description", ""), "cells": cells, "missing": missing}
+        )
     return channels, rows
 
 
