@@ -137,7 +137,10 @@ async def test_a_database_that_is_down_gets_a_clear_answer(parcel: str, monkeypa
         ("hola", {"language": "es"}, {}, []),
         ("ok", {}, {"language": "en-GB"}, [SlotSet("language", "en")]),
         ("ok", {"language": "es"}, {"language": "en-GB"}, []),
-        ("RR123456784CN", {}, {}, []),
+        ("RR123456784CN", {}, {}, [SlotSet("language", "es")]),  # a first message that does not tell: the market's
+        ("RR123456784CN", {"language": "gl"}, {}, []),
+        ("bon dia, on és el meu paquet?", {"language": "es"}, {}, [SlotSet("language", "ca")]),
+        ("vale", {"language": "eu"}, {}, []),  # one word several languages share switches nothing
     ],
 )
 async def test_every_message_is_read_for_its_language_and_numbers(text, slots, metadata, expected) -> None:  # type: ignore[no-untyped-def]
