@@ -26,7 +26,11 @@ Identify = Callable[[str], str]
 def py3langid() -> Identify:
     from parcels.language import ranked_languages
 
-    return lambda text: ranked_languages(text)[0][0] if ranked_languages(text) else "-"
+    def identify(text: str) -> str:
+        ranked = ranked_languages(text)
+        return ranked[0][0] if ranked else "-"
+
+    return identify
 
 
 def lingua() -> Identify:

@@ -47,7 +47,10 @@ def words_of(text: str) -> list[str]:
 
 def ranked_languages(text: str) -> list[tuple[str, float]]:
     """Our languages by how likely ``text`` is in each, best first (probabilities summing to 1)."""
-    words = words_of(text)
+    return _ranked(words_of(text))
+
+
+def _ranked(words: list[str]) -> list[tuple[str, float]]:
     if not words:
         return []
     return [(str(code), float(p)) for code, p in _identifier().rank(" ".join(words).lower())]
@@ -58,8 +61,7 @@ def detect_language(text: str) -> str | None:
     words = words_of(text)
     if not words:
         return None
-    ranked = ranked_languages(text)
-    code, confidence = ranked[0]
+    code, confidence = _ranked(words)[0]
     needed = ONE_WORD_CONFIDENCE if len(words) == 1 else SHORT_CONFIDENCE if len(words) < 4 else CONFIDENCE
     return code if confidence >= needed else None
 
