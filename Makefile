@@ -31,6 +31,8 @@ bench: setup train  ## benchmarks: each prints a ratio against a baseline measur
 	@PYTHONPATH=. .venv/bin/python bench/notifier.py
 	@PYTHONPATH=. .venv/bin/python bench/preview_load.py
 	@PYTHONPATH=. .venv/bin/python bench/long_message.py
+	@PYTHONPATH=. .venv/bin/python bench/language_id.py
+	@LOG_LEVEL=WARNING RASA_TELEMETRY_ENABLED=false PYTHONPATH=. .venv-rasa/bin/python bench/nlu_groups.py
 	@scripts/system-deps.sh production && PYTHONPATH=. .venv/bin/python bench/profiles.py
 
 clean:

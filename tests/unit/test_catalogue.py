@@ -132,11 +132,13 @@ def test_sms_texts_are_plain(message: str, locale: str) -> None:
         assert all(ord(char) < 0x2000 or char in GSM7_EXTENSION for char in text), text
 
 
-def test_the_notifiers_sms_in_spanish_stay_in_gsm_7() -> None:
-    """Sent in bulk: written without á í ó ú, so that they go at 160/153 characters a segment."""
+@pytest.mark.parametrize("locale", SUPPORTED)
+def test_the_notifiers_sms_stay_in_gsm_7(locale: str) -> None:
+    """Sent in bulk: written without á í ó ú, Catalan's "l·l" and "’" or "ç", so that they go at 160/153
+    characters a segment in every language."""
     for message in NOTIFIER:
         for sample in samples(message):
-            text = render_message(message, "sms", "es", sample)
+            text = render_message(message, "sms", locale, sample)
             assert sms_segments(text)[0] == GSM7, text
 
 
@@ -296,6 +298,17 @@ def test_gsm_7_has_its_128_characters_and_ten_extensions() -> None:
         ("a" * 66 + "😀", (UCS2, 1)),
         ("a" * 66 + "😀" + "a" * 4, (UCS2, 2)),  # 72 units: 66 + the pair carried over
         ("3,00\xa0€", (UCS2, 1)),  # Babel's no-break space is not GSM-7
+        ("Col·lecta a Sabadell", (UCS2, 1)),  # Catalan's middle dot is not GSM-7
+        ("Col.lecta a Sabadell", (GSM7, 1)),  # the way an SMS writes it
+        ("l’enviament", (UCS2, 1)),  # the typographic apostrophe neither
+        ("l'enviament", (GSM7, 1)),
+        ("França", (UCS2, 1)),  # GSM-7 has Ç, not ç
+        ("Çà i là", (GSM7, 1)),
+        ("Ola! O teu paquete chegará mañá", (UCS2, 1)),  # Galician á
+        ("Ola! O teu paquete chega mañan", (GSM7, 1)),  # ñ is GSM-7
+        ("Kaixo! Zure paketea bidean dago, 2,00 € itzuliko dizugu", (GSM7, 1)),  # Basque: plain Latin and €
+        ("l·l" * 23 + "a", (UCS2, 1)),  # 70 units
+        ("l·l" * 23 + "ab", (UCS2, 2)),
     ],
 )
 def test_sms_segments(text: str, expected: tuple[str, int]) -> None:

@@ -37,7 +37,7 @@ SETS = {
     ("blind", "en"): 600,
     ("blind2", "es"): 350,
     ("blind2", "en"): 350,
-    **{("blind", lang): 300 for lang in ("ca", "gl")},
+    **{("blind", lang): 300 for lang in ("ca", "gl", "eu")},
 }
 
 

@@ -296,6 +296,10 @@ def editor_context(
         "problems": [],
         "refused_number": None,
         "editor_url": f"{PREFIX}/templates/{message}/{channel}/{locale}",
+        "languages": [
+            {"locale": other, "url": f"{PREFIX}/templates/{message}/{channel}/{other}", "current": other == locale}
+            for other in spec["locales"]
+        ],
     }
 
 
