@@ -11,7 +11,7 @@ out_of_scope and nlu_fallback are one, and inform (a bare tracking number) route
 track_parcel does. The threshold table shows what each fallback threshold
 would give, to choose config.yml's. Cross-validation trains the pipeline of config.yml on k-1
 folds of data/nlu/ and predicts the last. Writes results/nlu-report.{md,json}; exits non-zero
-when a blind set's macro in either language is below --min-blind. Runs in the rasa env.
+when a blind set's macro in any language is below --min-blind. Runs in the rasa env.
 """
 
 from __future__ import annotations

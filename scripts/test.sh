@@ -22,7 +22,7 @@ run_pytest() {  # pytest's exit code 5 (no tests collected) is a failure here
   return "$code"
 }
 
-echo "==> the assistant on the two blind sets (fails below 0.90 macro in either language)"
+echo "==> the assistant on the blind sets of the five languages (fails below 0.90 macro in any language)"
 report=$(mktemp)
 if ! LOG_LEVEL=WARNING .venv-rasa/bin/python scripts/nlu_report.py --folds 0 >"$report" 2>"$report.err"; then
   cat "$report"; tail -n 30 "$report.err"; exit 1
